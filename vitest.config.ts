@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One root run over every package, against sources rather than builds: the
+ * `@aa/source` export condition points each workspace package at its
+ * `src/index.ts`. Node tests resolve through `ssr.resolve`, not `resolve`.
+ */
+export default defineConfig({
+  ssr: {
+    resolve: {
+      conditions: ['@aa/source'],
+      externalConditions: ['@aa/source'],
+    },
+  },
+  test: {
+    projects: ['core', 'cache', 'testing'].map((name) => ({
+      extends: true,
+      test: {
+        name,
+        root: `packages/${name}`,
+        include: ['test/**/*.test.ts'],
+        typecheck: {
+          enabled: true,
+          include: ['test/**/*.test-d.ts'],
+          tsconfig: 'tsconfig.json',
+        },
+      },
+    })),
+    pool: 'threads',
+    maxWorkers: 2,
+  },
+});
