@@ -1,0 +1,3 @@
+export { ManualClock } from './manual-clock.js';
+export { MemoryPolicyStore } from './memory-policy-store.js';
+export { samplePolicy } from './sample-policy.js';

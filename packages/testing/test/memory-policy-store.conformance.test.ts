@@ -1,0 +1,12 @@
+import { describePolicyStoreConformance } from '../src/conformance.js';
+import { MemoryPolicyStore } from '../src/index.js';
+
+describePolicyStoreConformance('MemoryPolicyStore', () => {
+  const store = new MemoryPolicyStore();
+  return {
+    store,
+    seed: (id, policy) => {
+      store.insert(id, policy);
+    },
+  };
+});
