@@ -1,0 +1,48 @@
+import type { CacheSource, LoadOptions } from '@aa/core';
+
+interface PendingLoad<K, V> {
+  readonly key: K;
+  readonly options: LoadOptions | undefined;
+  resolve(value: V): void;
+  reject(reason: unknown): void;
+}
+
+/**
+ * A source whose every load waits until the test settles it by call number,
+ * so a test can order loads, invalidations and commits exactly.
+ */
+export class ControlledSource<K, V> implements CacheSource<K, V> {
+  readonly loads: PendingLoad<K, V>[] = [];
+
+  load(key: K, options?: LoadOptions): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      this.loads.push({ key, options, resolve, reject });
+    });
+  }
+
+  /** Loads started so far. */
+  get callCount(): number {
+    return this.loads.length;
+  }
+
+  /** Settles load number `index` (0-based) with `value`. */
+  resolve(index: number, value: V): void {
+    this.#load(index).resolve(value);
+  }
+
+  /** Fails load number `index` (0-based) with `reason`. */
+  reject(index: number, reason: unknown): void {
+    this.#load(index).reject(reason);
+  }
+
+  #load(index: number): PendingLoad<K, V> {
+    const load = this.loads[index];
+    if (load === undefined) throw new Error(`no load #${index}; ${this.loads.length} started`);
+    return load;
+  }
+}
+
+/** Lets every queued microtask and the current macrotask finish. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

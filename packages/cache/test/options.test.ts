@@ -1,0 +1,75 @@
+import type { CacheSource } from '@aa/core';
+import { describe, expect, it } from 'vitest';
+import { L1_CACHE_DEFAULTS, L1Cache, type L1CacheOptions } from '../src/index.js';
+
+const source: CacheSource<string, string> = { load: async (key) => key };
+const construct = (options: unknown) => () => new L1Cache(source, options as L1CacheOptions);
+
+describe('L1Cache', () => {
+  describe('constructor', () => {
+    it('accepts no options, an empty object and explicit undefined values', () => {
+      expect(construct(undefined)).not.toThrow();
+      expect(construct({})).not.toThrow();
+      expect(
+        construct({ ttlMs: undefined, maxEntries: undefined, clock: undefined }),
+      ).not.toThrow();
+      expect(L1_CACHE_DEFAULTS).toEqual({ ttlMs: 60_000, maxEntries: 10_000 });
+    });
+
+    it.each([
+      [{ ttlMs: -1 }, 'Expected `ttlMs` to be a finite number > 0, got `-1` (number)'],
+      [{ ttlMs: 0 }, 'Expected `ttlMs` to be a finite number > 0, got `0` (number)'],
+      [{ ttlMs: Number.NaN }, 'Expected `ttlMs` to be a finite number > 0, got `NaN` (number)'],
+      [{ ttlMs: Number.POSITIVE_INFINITY }, 'got `Infinity` (number)'],
+      [{ ttlMs: '1000' }, 'Expected `ttlMs` to be a finite number > 0, got `"1000"` (string)'],
+      [{ ttlMs: null }, 'Expected `ttlMs` to be a finite number > 0, got `null`'],
+      [
+        { maxEntries: 0 },
+        'Expected `maxEntries` to be an integer from 1 to 4294967294, got `0` (number)',
+      ],
+      [{ maxEntries: 1.5 }, 'got `1.5` (number)'],
+      [{ maxEntries: -10 }, 'got `-10` (number)'],
+      [{ maxEntries: 2 ** 32 }, 'got `4294967296` (number)'],
+      [{ maxEntries: 10n }, 'got `10` (bigint)'],
+      [
+        { clock: {} },
+        'Expected `clock` to be an object with a `now()` method, got `plain object` (object)',
+      ],
+      [
+        { clock: Date.now },
+        'Expected `clock` to be an object with a `now()` method, got `now` (function)',
+      ],
+      [
+        { ttl: 1_000 },
+        'Expected options among `ttlMs`, `maxEntries`, `clock`, got unknown option `ttl`',
+      ],
+      [null, 'Expected `options` to be an object, got `null`'],
+      [60_000, 'Expected `options` to be an object, got `60000` (number)'],
+      [[], 'Expected `options` to be an object, got `Array(0)` (object)'],
+    ])('rejects %o with a TypeError saying what was expected and given', (options, message) => {
+      expect(construct(options)).toThrow(TypeError);
+      expect(construct(options)).toThrow(message);
+    });
+
+    it.each([
+      [undefined, '`undefined`'],
+      [{}, '`plain object` (object)'],
+      [{ load: 'not a function' }, '`plain object` (object)'],
+    ])('rejects the source %o with a TypeError', (badSource, shown) => {
+      const attempt = () => new L1Cache(badSource as unknown as CacheSource<string, string>);
+      expect(attempt).toThrow(TypeError);
+      expect(attempt).toThrow(
+        `Expected \`source\` to be an object with a \`load()\` method, got ${shown}`,
+      );
+    });
+
+    it('reads the options once, at construction', async () => {
+      const options = { ttlMs: 1_000, maxEntries: 1 };
+      const cache = new L1Cache(source, options);
+      options.maxEntries = 100;
+      await cache.get('a');
+      await cache.get('b');
+      expect(cache.size).toBe(1);
+    });
+  });
+});
