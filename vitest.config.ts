@@ -13,11 +13,11 @@ export default defineConfig({
     },
   },
   test: {
-    projects: ['core', 'cache', 'testing'].map((name) => ({
+    projects: ['packages/core', 'packages/cache', 'packages/testing', 'apps/bench'].map((root) => ({
       extends: true,
       test: {
-        name,
-        root: `packages/${name}`,
+        name: root.slice(root.indexOf('/') + 1),
+        root,
         include: ['test/**/*.test.ts'],
         typecheck: {
           enabled: true,

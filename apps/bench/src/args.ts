@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** The bench's settings, parsed and checked from the command line. */
+export interface BenchArgs {
+  /** Concurrent callers per cold key. */
+  readonly concurrency: number;
+  /** How long every store load takes, in milliseconds. */
+  readonly delayMs: number;
+  /** Distinct cold keys in the burst; each gets `concurrency` callers. */
+  readonly keys: number;
+  /** Print one JSON document instead of tables. */
+  readonly json: boolean;
+  /** Print the usage and stop. */
+  readonly help: boolean;
+}
+
+/** What `--help` prints. */
+export const USAGE = `Usage: pnpm bench [--concurrency N] [--delay-ms MS] [--keys N] [--json]
+
+Replays a burst of concurrent gets of cold keys against an L1Cache over the
+in-memory policy store, checks that each key was loaded exactly once, then
+measures a warm hit against the raw store and a raw Map.
+
+  --concurrency N   concurrent callers per key, 1..1000000       (default 100)
+  --delay-ms MS     latency of every store load, 0..60000        (default 50)
+  --keys N          distinct cold keys in the burst, 1..10000    (default 1)
+  --json            print one JSON document instead of tables
+  --help            print this text`;
+
+const MAX_CALLERS = 1_000_000;
+
+const integerFlag = (flag: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `Expected ${flag} to be a whole number` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `Expected ${flag} to be at least ${min}` })
+        .max(max, { error: `Expected ${flag} to be at most ${max}` }),
+    )
+    .default(fallback);
+
+const argsSchema = z
+  .object({
+    concurrency: integerFlag('--concurrency', 1, MAX_CALLERS, 100),
+    'delay-ms': integerFlag('--delay-ms', 0, 60_000, 50),
+    keys: integerFlag('--keys', 1, 10_000, 1),
+    json: z.boolean().default(false),
+    help: z.boolean().default(false),
+  })
+  .refine((args) => args.concurrency * args.keys <= MAX_CALLERS, {
+    error: `Expected --concurrency × --keys to be at most ${MAX_CALLERS}`,
+  });
+
+/** Thrown for command-line input the bench cannot run with; the message says why. */
+export class BenchArgsError extends Error {
+  override readonly name = 'BenchArgsError';
+}
+
+/**
+ * Parses `argv` (without the node and script paths).
+ * @throws {BenchArgsError} for an unknown flag, a missing value or a value out of range.
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        concurrency: { type: 'string' },
+        'delay-ms': { type: 'string' },
+        keys: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new BenchArgsError((error as Error).message, { cause: error });
+  }
+  const result = argsSchema.safeParse(values);
+  if (!result.success) {
+    throw new BenchArgsError(result.error.issues.map((issue) => issue.message).join('; '), {
+      cause: result.error,
+    });
+  }
+  const { concurrency, 'delay-ms': delayMs, keys, json, help } = result.data;
+  return { concurrency, delayMs, keys, json, help };
+}

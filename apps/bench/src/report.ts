@@ -1,0 +1,68 @@
+import type { BurstResult } from './burst.js';
+import type { HitBenchSettings, HitMeasurement } from './hit-bench.js';
+
+/** A GitHub-flavoured markdown table; the first column is left-aligned, the rest right. */
+export function markdownTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  const rule = headers.map((_, index) => (index === 0 ? '---' : '---:'));
+  return [line(headers), line(rule), ...rows.map(line)].join('\n');
+}
+
+const ms = (value: number) => value.toFixed(1);
+const count = (value: number) => value.toLocaleString('en-US');
+
+/** The burst's table and verdict. */
+export function formatBurst(result: BurstResult): string {
+  const table = markdownTable(
+    [
+      'concurrency',
+      'keys',
+      'callers',
+      'loads',
+      'wall ms',
+      'beyond load ms',
+      'caller p50 ms',
+      'caller p99 ms',
+    ],
+    [
+      [
+        count(result.concurrency),
+        count(result.keys),
+        count(result.callers),
+        count(result.loads),
+        ms(result.wallMs),
+        ms(result.extraMs),
+        ms(result.latencyP50Ms),
+        ms(result.latencyP99Ms),
+      ],
+    ],
+  );
+  const verdict = result.collapsed
+    ? `OK: ${count(result.callers)} callers collapsed into ${count(result.loads)} load(s), one per key.`
+    : `FAILED: expected ${count(result.keys)} load(s) and every caller answered correctly; ` +
+      `saw ${count(result.loads)} load(s) and ${count(result.wrongAnswers)} wrong answer(s).`;
+  return `## Cold-key burst (store delay ${result.delayMs} ms)\n\n${table}\n\n${verdict}`;
+}
+
+/** The warm-hit table. */
+export function formatHits(
+  measurements: readonly HitMeasurement[],
+  settings: HitBenchSettings,
+): string {
+  const table = markdownTable(
+    ['operation', 'ns/op (median)', 'ratio', 'vs'],
+    measurements.map((m) => [
+      m.operation,
+      m.nsPerOp.toFixed(1),
+      `${m.ratio.toFixed(2)}×`,
+      m.baseline,
+    ]),
+  );
+  return (
+    `## Warm hit (median of ${settings.rounds} interleaved rounds; ` +
+    `${count(settings.asyncOps)} awaited / ${count(settings.syncOps)} synchronous ops each)\n\n${table}`
+  );
+}

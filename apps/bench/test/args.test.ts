@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { BenchArgsError, parseBenchArgs } from '../src/args.js';
+
+describe('parseBenchArgs()', () => {
+  it('defaults to 100 callers of one key and a 50 ms load', () => {
+    expect(parseBenchArgs([])).toEqual({
+      concurrency: 100,
+      delayMs: 50,
+      keys: 1,
+      json: false,
+      help: false,
+    });
+  });
+
+  it('reads every flag', () => {
+    expect(
+      parseBenchArgs(['--concurrency', '1000', '--delay-ms=0', '--keys', '10', '--json']),
+    ).toEqual({
+      concurrency: 1000,
+      delayMs: 0,
+      keys: 10,
+      json: true,
+      help: false,
+    });
+  });
+
+  it.each([
+    [['--concurrency', '0'], 'Expected --concurrency to be at least 1'],
+    [['--concurrency', '1.5'], 'Expected --concurrency to be a whole number'],
+    [['--concurrency', '-3'], "Option '--concurrency"],
+    [['--delay-ms', 'soon'], 'Expected --delay-ms to be a whole number'],
+    [['--delay-ms', '60001'], 'Expected --delay-ms to be at most 60000'],
+    [['--keys', '20000'], 'Expected --keys to be at most 10000'],
+    [
+      ['--concurrency', '1000', '--keys', '10000'],
+      'Expected --concurrency × --keys to be at most 1000000',
+    ],
+    [['--loud'], "Unknown option '--loud'"],
+    [['--keys'], "Option '--keys <value>' argument missing"],
+    [['extra'], "Unexpected argument 'extra'"],
+  ])('rejects %j with a message saying why', (argv, message) => {
+    expect(() => parseBenchArgs(argv)).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(argv)).toThrow(message);
+  });
+});
