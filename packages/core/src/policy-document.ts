@@ -87,7 +87,8 @@ function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(document)';
   let text = '';
   for (const segment of path) {
-    text += typeof segment === 'number' ? `[${segment}]` : `${text === '' ? '' : '.'}${String(segment)}`;
+    text +=
+      typeof segment === 'number' ? `[${segment}]` : `${text === '' ? '' : '.'}${String(segment)}`;
   }
   return text;
 }

@@ -51,11 +51,23 @@ describe('parsePolicyDocument()', () => {
     ['a version past u32', { ...valid, version: 2 ** 32 }, '`version`'],
     ['a missing name', { ...valid, name: undefined }, '`name`'],
     ['rules that are not an array', { ...valid, rules: {} }, '`rules`'],
-    ['an unknown decision', { ...valid, rules: [{ actionPattern: 'a', decision: 'maybe' }] }, '`rules[0].decision`'],
-    ['a rule without a pattern', { ...valid, rules: [{ decision: 'deny' }] }, '`rules[0].actionPattern`'],
+    [
+      'an unknown decision',
+      { ...valid, rules: [{ actionPattern: 'a', decision: 'maybe' }] },
+      '`rules[0].decision`',
+    ],
+    [
+      'a rule without a pattern',
+      { ...valid, rules: [{ decision: 'deny' }] },
+      '`rules[0].actionPattern`',
+    ],
     ['an unknown enforcement mode', { ...valid, enforcementMode: 'loud' }, '`enforcementMode`'],
     ['an extra field', { ...valid, owner: 'mallory' }, 'owner'],
-    ['snake_case fields', { version: 1, name: 'n', rules: [], enforcement_mode: 'enforce' }, 'enforcement_mode'],
+    [
+      'snake_case fields',
+      { version: 1, name: 'n', rules: [], enforcement_mode: 'enforce' },
+      'enforcement_mode',
+    ],
     ['null', null, '`(document)`'],
     ['an array', [valid], '`(document)`'],
   ])('rejects %s as a Serialization error naming the field', (_label, input, field) => {

@@ -11,7 +11,12 @@ describe('StorageError', () => {
     const cause = new Error('driver failure');
     const error = build('details for the log', { cause });
     expect(error).toBeInstanceOf(Error);
-    expect(error).toMatchObject({ name: 'StorageError', kind, code, detail: 'details for the log' });
+    expect(error).toMatchObject({
+      name: 'StorageError',
+      kind,
+      code,
+      detail: 'details for the log',
+    });
     expect(error.message).toBe(`${kind}: details for the log`);
     expect(error.cause).toBe(cause);
     expect(STORAGE_ERROR_CODES[kind]).toBe(code);
