@@ -13,6 +13,7 @@ export default defineConfig({
     },
   },
   test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
     projects: ['packages/core', 'packages/cache', 'packages/testing', 'apps/bench'].map((root) => ({
       extends: true,
       test: {
