@@ -1,20 +1,33 @@
-import { NO_SLOT, SlotList } from './slot-list.js';
+import { NO_SLOT, SlotLists } from './slot-lists.js';
+import { TimerWheel } from './timer-wheel.js';
+
+export { NO_SLOT };
 
 const INITIAL_CAPACITY = 64;
-// On writes, reclaim at most this many expired entries: enough to outpace one
-// insert, small enough that no single write pays for a mass expiry.
-const RECLAIM_PER_WRITE = 32;
+const RECENCY = 0;
+/** Marks a negative entry: a remembered `NotFound` rather than a value. */
+const NEGATIVE: unique symbol = Symbol('negative entry');
+
+/** Why entries left the store on their own, counted for `stats()`. */
+export interface RemovalCounts {
+  /** Entries evicted to stay within `maxEntries`. */
+  readonly evictions: number;
+  /** Entries removed because they outlived every window they could be served in. */
+  readonly expirations: number;
+}
 
 /**
- * The committed entries: key → value, its already-settled promise and its expiry
- * time, with least-recently-used eviction at `maxEntries`.
+ * The committed entries: key → value (or a remembered `NotFound`), the promise
+ * it was committed with, when it stops being fresh, and when it may go, with
+ * least-recently-used eviction at `maxEntries`.
  *
  * Entries live in numbered slots. A `Map` finds a key's slot; parallel arrays
- * hold the slot's key, value, promise and expiry; two {@link SlotList}s order
- * the slots, one by recency (front = least recently used, the eviction victim)
- * and one by commit time. Every entry has the same TTL, so commit order is
- * expiry order and the expired entries are always a prefix of the second list:
- * reclaiming them costs O(1) each and needs no timer and no scan.
+ * hold the slot's key, value, promise and freshness deadline; a linked list over
+ * the slots orders them by recency (front = the eviction victim); a
+ * {@link TimerWheel} holds each entry's removal deadline (its freshness deadline
+ * plus any stale window), so expired entries are reclaimed in amortized O(1) on
+ * writes, with no timer and whatever the mix of TTLs. Capacity doubles up to
+ * `maxEntries`, so memory follows the entries actually held.
  *
  * Typed-array reads are cast to `number`: slots are in bounds by construction.
  */
@@ -22,116 +35,207 @@ export class EntryStore<K, V> {
   readonly #maxEntries: number;
   readonly #slotOf = new Map<K, number>();
   #keys: Array<K | undefined> = [];
-  #values: Array<V | undefined> = [];
+  #values: Array<V | typeof NEGATIVE | undefined> = [];
   #promises: Array<Promise<V> | undefined> = [];
-  #expiresAt: Float64Array;
-  readonly #byRecency: SlotList;
-  readonly #byExpiry: SlotList;
+  #freshUntil: Float64Array;
+  /** Per slot, when a failed reload may be retried; allocated only for fail-safe caches. */
+  #retryAt: Float64Array | undefined;
+  readonly #recency: SlotLists;
+  readonly #removal: TimerWheel;
   #capacity: number;
   /** Slots freed by deletion, reused before fresh ones. */
   #freeSlots: number[] = [];
   /** The lowest slot never used since the last `clear()`. */
-  #nextFreshSlot = 1;
+  #nextFreshSlot = 0;
+  #evictions = 0;
+  #expirations = 0;
+  readonly #onEvict: ((key: K) => void) | undefined;
+  readonly #expireSlot = (slot: number): void => {
+    this.#expirations++;
+    this.#deleteSlot(slot);
+  };
 
-  constructor(maxEntries: number) {
+  /**
+   * @param maxEntries - the most entries held.
+   * @param now - the current time, where the removal wheel starts.
+   * @param trackRetries - whether to keep a fail-safe retry time per entry.
+   * @param onEvict - told the key of each entry evicted for room.
+   */
+  constructor(maxEntries: number, now: number, trackRetries: boolean, onEvict?: (key: K) => void) {
     this.#maxEntries = maxEntries;
     this.#capacity = Math.min(maxEntries, INITIAL_CAPACITY);
-    this.#expiresAt = new Float64Array(this.#capacity + 1);
-    this.#byRecency = new SlotList(this.#capacity);
-    this.#byExpiry = new SlotList(this.#capacity);
+    this.#freshUntil = new Float64Array(this.#capacity);
+    this.#retryAt = trackRetries ? new Float64Array(this.#capacity) : undefined;
+    this.#recency = new SlotLists(1, this.#capacity);
+    this.#removal = new TimerWheel(this.#capacity, now);
+    this.#onEvict = onEvict;
   }
 
-  /** Entries held, expired ones not yet reclaimed included. */
+  /** Entries held: fresh, stale within a window, and expired ones not yet reclaimed. */
   get size(): number {
     return this.#slotOf.size;
   }
 
+  /** Evictions and expirations since construction. */
+  get removals(): RemovalCounts {
+    return { evictions: this.#evictions, expirations: this.#expirations };
+  }
+
   /**
-   * The settled promise of `key`'s entry if it is fresh at `now`, marking it most
-   * recently used. An expired entry is deleted on the spot.
+   * The promise of `key`'s entry if it is fresh at `now`, marking it most
+   * recently used; otherwise `undefined`, changing nothing. The hot path.
    */
   hit(key: K, now: number): Promise<V> | undefined {
     const slot = this.#slotOf.get(key);
-    if (slot === undefined) return undefined;
-    if ((this.#expiresAt[slot] as number) <= now) {
-      this.#deleteSlot(key, slot);
-      return undefined;
-    }
-    this.#byRecency.moveToBack(slot);
+    if (slot === undefined || (this.#freshUntil[slot] as number) <= now) return undefined;
+    this.#recency.moveToBack(RECENCY, slot);
     return this.#promises[slot];
   }
 
-  /** The value of `key`'s entry if it is fresh at `now`; changes nothing. */
+  /** The value of `key`'s entry if it is fresh at `now` and not negative; changes nothing. */
   peek(key: K, now: number): V | undefined {
     const slot = this.#slotOf.get(key);
-    if (slot === undefined || (this.#expiresAt[slot] as number) <= now) return undefined;
-    return this.#values[slot];
+    if (slot === undefined || (this.#freshUntil[slot] as number) <= now) return undefined;
+    const value = this.#values[slot];
+    return value === NEGATIVE ? undefined : value;
+  }
+
+  /** The slot of `key`'s entry, or {@link NO_SLOT}. */
+  find(key: K): number {
+    return this.#slotOf.get(key) ?? NO_SLOT;
+  }
+
+  /** Until when `slot`'s entry is fresh. */
+  freshUntil(slot: number): number {
+    return this.#freshUntil[slot] as number;
+  }
+
+  /** Whether `slot` holds a remembered `NotFound` rather than a value. */
+  isNegative(slot: number): boolean {
+    return this.#values[slot] === NEGATIVE;
+  }
+
+  /** The value of `slot`'s entry, or `undefined` for a remembered `NotFound`. */
+  valueAt(slot: number): V | undefined {
+    const value = this.#values[slot];
+    return value === NEGATIVE ? undefined : value;
+  }
+
+  /** The promise `slot`'s entry was committed with. */
+  promiseAt(slot: number): Promise<V> {
+    return this.#promises[slot] as Promise<V>;
+  }
+
+  /** Before when a failed reload of `slot`'s entry must not be retried (0: no limit). */
+  retryAt(slot: number): number {
+    return this.#retryAt === undefined ? 0 : (this.#retryAt[slot] as number);
+  }
+
+  /** Holds off reloads of `slot`'s entry until `time` (fail-safe throttling). */
+  setRetryAt(slot: number, time: number): void {
+    if (this.#retryAt !== undefined) this.#retryAt[slot] = time;
+  }
+
+  /** Marks `slot` most recently used. */
+  touch(slot: number): void {
+    this.#recency.moveToBack(RECENCY, slot);
   }
 
   /**
-   * Stores `value` (and `promise`, already settled with it) for `key` until
-   * `expiresAt`, which must not precede the expiry of any entry already held.
-   * Reclaims expired entries first, then evicts the least recently used entry
-   * if the store is still full.
+   * Stores `value` for `key`, with `promise` already fulfilled with it; fresh
+   * until `freshUntil`, removed at `removeAt` (≥ `freshUntil`, later when a
+   * stale window applies). Reclaims expired entries first, then evicts the least
+   * recently used entry if the store is still full.
    */
-  set(key: K, value: V, promise: Promise<V>, now: number, expiresAt: number): void {
-    let slot = this.#slotOf.get(key);
-    if (slot === undefined) {
-      this.reclaimExpired(now, RECLAIM_PER_WRITE);
-      if (this.#slotOf.size >= this.#maxEntries) this.#evictLeastRecentlyUsed();
-      slot = this.#allocateSlot();
-      this.#slotOf.set(key, slot);
-      this.#keys[slot] = key;
-      this.#byRecency.pushBack(slot);
-      this.#byExpiry.pushBack(slot);
-    } else {
-      this.#byRecency.moveToBack(slot);
-      this.#byExpiry.moveToBack(slot);
-    }
-    this.#values[slot] = value;
-    this.#promises[slot] = promise;
-    this.#expiresAt[slot] = expiresAt;
+  set(
+    key: K,
+    value: V,
+    promise: Promise<V>,
+    now: number,
+    freshUntil: number,
+    removeAt: number,
+  ): void {
+    this.#store(key, value, promise, now, freshUntil, removeAt);
+  }
+
+  /**
+   * Remembers that `key` was not found until `until`: hits then return
+   * `promise`, already rejected with that error.
+   */
+  setNegative(key: K, promise: Promise<V>, now: number, until: number): void {
+    this.#store(key, NEGATIVE, promise, now, until, until);
   }
 
   /** Deletes `key`'s entry; returns whether there was one. */
   delete(key: K): boolean {
     const slot = this.#slotOf.get(key);
     if (slot === undefined) return false;
-    this.#deleteSlot(key, slot);
+    this.#deleteSlot(slot);
     return true;
   }
 
-  /** Deletes up to `limit` entries that have expired at `now`, oldest first. */
-  reclaimExpired(now: number, limit: number): void {
-    for (let reclaimed = 0; reclaimed < limit; reclaimed++) {
-      const slot = this.#byExpiry.first;
-      if (slot === NO_SLOT || (this.#expiresAt[slot] as number) > now) return;
-      this.#deleteSlot(this.#keys[slot] as K, slot);
-    }
+  /** Deletes `slot`'s entry because it has outlived its windows. */
+  expire(slot: number): void {
+    this.#expireSlot(slot);
+  }
+
+  /** Reclaims every entry whose removal deadline has passed by `now`. */
+  reclaim(now: number): void {
+    this.#removal.advance(now, this.#expireSlot);
   }
 
   /** Deletes every entry and lets go of every key and value. */
-  clear(): void {
+  clear(now: number): void {
     this.#slotOf.clear();
     this.#keys = [];
     this.#values = [];
     this.#promises = [];
     this.#freeSlots = [];
-    this.#nextFreshSlot = 1;
-    this.#byRecency.clear();
-    this.#byExpiry.clear();
+    this.#nextFreshSlot = 0;
+    this.#recency.clear();
+    this.#removal.clear(now);
+  }
+
+  #store(
+    key: K,
+    value: V | typeof NEGATIVE,
+    promise: Promise<V>,
+    now: number,
+    freshUntil: number,
+    removeAt: number,
+  ): void {
+    let slot = this.#slotOf.get(key);
+    if (slot === undefined) {
+      this.reclaim(now);
+      if (this.#slotOf.size >= this.#maxEntries) this.#evictLeastRecentlyUsed();
+      slot = this.#allocateSlot();
+      this.#slotOf.set(key, slot);
+      this.#keys[slot] = key;
+      this.#recency.pushBack(RECENCY, slot);
+      this.#removal.schedule(slot, removeAt);
+    } else {
+      this.#recency.moveToBack(RECENCY, slot);
+      this.#removal.reschedule(slot, removeAt);
+    }
+    this.#values[slot] = value;
+    this.#promises[slot] = promise;
+    this.#freshUntil[slot] = freshUntil;
+    this.setRetryAt(slot, 0);
   }
 
   #evictLeastRecentlyUsed(): void {
-    const slot = this.#byRecency.first;
-    this.#deleteSlot(this.#keys[slot] as K, slot);
+    const slot = this.#recency.first(RECENCY);
+    const key = this.#keys[slot] as K;
+    this.#evictions++;
+    this.#deleteSlot(slot);
+    this.#onEvict?.(key);
   }
 
-  #deleteSlot(key: K, slot: number): void {
-    this.#slotOf.delete(key);
-    this.#byRecency.remove(slot);
-    this.#byExpiry.remove(slot);
-    // Drop references at once so evicted values can be collected.
+  #deleteSlot(slot: number): void {
+    this.#slotOf.delete(this.#keys[slot] as K);
+    this.#recency.remove(slot);
+    this.#removal.unschedule(slot);
+    // Drop references at once so removed values can be collected.
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
     this.#promises[slot] = undefined;
@@ -141,18 +245,21 @@ export class EntryStore<K, V> {
   #allocateSlot(): number {
     const reused = this.#freeSlots.pop();
     if (reused !== undefined) return reused;
-    if (this.#nextFreshSlot > this.#capacity) this.#grow();
+    if (this.#nextFreshSlot >= this.#capacity) this.#grow();
     return this.#nextFreshSlot++;
   }
 
-  // Capacity doubles up to maxEntries, so memory follows the entries actually
-  // held and a large bound costs nothing until it is used.
   #grow(): void {
     this.#capacity = Math.min(this.#maxEntries, this.#capacity * 2);
-    const expiresAt = new Float64Array(this.#capacity + 1);
-    expiresAt.set(this.#expiresAt);
-    this.#expiresAt = expiresAt;
-    this.#byRecency.grow(this.#capacity);
-    this.#byExpiry.grow(this.#capacity);
+    this.#freshUntil = grown(this.#freshUntil, this.#capacity);
+    if (this.#retryAt !== undefined) this.#retryAt = grown(this.#retryAt, this.#capacity);
+    this.#recency.grow(this.#capacity);
+    this.#removal.grow(this.#capacity);
   }
+}
+
+function grown(array: Float64Array, capacity: number): Float64Array {
+  const larger = new Float64Array(capacity);
+  larger.set(array);
+  return larger;
 }

@@ -1,3 +1,14 @@
 export { type Clock, monotonicClock } from './clock.js';
-export { L1Cache } from './l1-cache.js';
+export {
+  CACHE_CHANNELS,
+  type ClearEvent,
+  type FailSafeEvent,
+  type InvalidateEvent,
+  type KeyEvent,
+  type LoadEvent,
+  type LoadTimeoutEvent,
+} from './diagnostics.js';
+export { CACHE_ERROR_CODES, CacheDisposedError, isCacheError, LoadTimeoutError } from './errors.js';
+export { type GetOptions, L1Cache } from './l1-cache.js';
 export { L1_CACHE_DEFAULTS, type L1CacheOptions } from './options.js';
+export type { CacheStats } from './stats.js';

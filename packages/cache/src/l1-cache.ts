@@ -1,8 +1,22 @@
 import { type CacheSource, describeValue } from '@aa/core';
 import type { Clock } from './clock.js';
-import { EntryStore } from './entry-store.js';
-import { InflightLoads } from './inflight-loads.js';
-import { type L1CacheOptions, resolveOptions } from './options.js';
+import { channels } from './diagnostics.js';
+import { EntryStore, NO_SLOT } from './entry-store.js';
+import { CacheDisposedError } from './errors.js';
+import { Loader } from './loader.js';
+import { type L1CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type CacheStats, StatsCounter } from './stats.js';
+
+/** Per-call options of {@link L1Cache.get}. */
+export interface GetOptions {
+  /**
+   * Aborting it rejects this caller at once with `signal.reason`; the shared load
+   * goes on for the other callers, and is cancelled (its source signal aborted)
+   * when every caller has gone. An already-aborted signal rejects at once
+   * without starting a load.
+   */
+  readonly signal?: AbortSignal | undefined;
+}
 
 /**
  * An in-process, TTL'd, bounded, stampede-protected cache in front of a
@@ -18,33 +32,35 @@ import { type L1CacheOptions, resolveOptions } from './options.js';
  * const policy = await policies.get(agentId); // loads once, then served from memory
  * policies.invalidate(agentId);               // the policy changed: the next get reloads
  */
-export class L1Cache<K, V> {
+export class L1Cache<K, V> implements Disposable {
   readonly #source: CacheSource<K, V>;
-  readonly #ttlMs: number;
+  readonly #options: ResolvedOptions<K, V>;
+  /** Read on every hit, so held directly rather than through `#options`. */
   readonly #clock: Clock;
   readonly #entries: EntryStore<K, V>;
-  readonly #inflight = new InflightLoads<K, V>();
-  readonly #commit = (key: K, value: V, settled: Promise<V>): void => {
-    const now = this.#clock.now();
-    this.#entries.set(key, value, settled, now, now + this.#ttlMs);
-  };
+  readonly #stats = new StatsCounter();
+  readonly #loader: Loader<K, V>;
+  #disposed = false;
 
   /**
    * @param source - where values are loaded from on a miss.
-   * @param options - TTL, bound and clock; see {@link L1CacheOptions}.
+   * @param options - see {@link L1CacheOptions}.
    * @throws {TypeError} when `source` has no `load` method or an option is invalid.
    */
-  constructor(source: CacheSource<K, V>, options?: L1CacheOptions) {
+  constructor(source: CacheSource<K, V>, options?: L1CacheOptions<K, V>) {
     if (typeof source !== 'object' || source === null || typeof source.load !== 'function') {
       throw new TypeError(
         `Expected \`source\` to be an object with a \`load()\` method, got ${describeValue(source)}`,
       );
     }
-    const { ttlMs, maxEntries, clock } = resolveOptions(options);
     this.#source = source;
-    this.#ttlMs = ttlMs;
-    this.#clock = clock;
-    this.#entries = new EntryStore(maxEntries);
+    this.#options = resolveOptions<K, V>(options);
+    this.#clock = this.#options.clock;
+    const { staleWindowMs, maxEntries, clock, name } = this.#options;
+    this.#entries = new EntryStore<K, V>(maxEntries, clock.now(), staleWindowMs > 0, (key) => {
+      if (channels.evict.hasSubscribers) channels.evict.publish({ cache: name, key });
+    });
+    this.#loader = new Loader(source, this.#options, this.#entries, this.#stats);
   }
 
   /** The wrapped source. */
@@ -53,23 +69,23 @@ export class L1Cache<K, V> {
   }
 
   /**
-   * Entries currently held. Entries that have expired are reclaimed before
-   * counting, so this never counts stale entries; it does not count loads in
-   * flight.
+   * Entries currently held, stale ones kept for a stale window included. Expired
+   * entries are reclaimed before counting, so this does not count entries that
+   * expired long ago; it does not count loads in flight.
    */
   get size(): number {
-    this.#entries.reclaimExpired(this.#clock.now(), Number.POSITIVE_INFINITY);
+    this.#entries.reclaim(this.#clock.now());
     return this.#entries.size;
   }
 
   /** Loads in flight right now; zero once every load has settled. */
   get pendingLoads(): number {
-    return this.#inflight.size;
+    return this.#loader.size;
   }
 
   /**
    * The value for `key`: from memory when a fresh entry is held, otherwise loaded
-   * from the source and stored for `ttlMs`.
+   * from the source and stored for its TTL.
    *
    * Concurrency contract. At most one load per key is in flight. A `get` that
    * finds no fresh entry joins the load in flight for its key if there is one,
@@ -86,41 +102,135 @@ export class L1Cache<K, V> {
    * the old one. Callers that joined the old load before the invalidation still
    * get its result: they asked before the change.
    *
+   * Each caller may leave early through `options.signal` without disturbing the
+   * others. With `loadTimeoutMs`, no caller waits longer than that for a load.
+   * With the stale windows, a caller may get an expired value instead of waiting
+   * (`staleWhileRevalidateMs`) or instead of an error (`staleIfErrorMs`); never
+   * one invalidated since.
+   *
    * A hit allocates nothing: every caller receives the entry's settled promise.
-   * The promise never rejects for a reason of the cache's own; rejections come
-   * from the source.
+   *
+   * @throws never synchronously; rejects with the source's error, the caller's
+   *   abort reason, a `LoadTimeoutError`, or a `CacheDisposedError`.
    */
-  get(key: K): Promise<V> {
-    return (
-      this.#entries.hit(key, this.#clock.now()) ??
-      this.#inflight.get(key) ??
-      this.#inflight.start(key, this.#source, this.#commit)
-    );
+  get(key: K, options?: GetOptions): Promise<V> {
+    const now = this.#clock.now();
+    const fresh = this.#entries.hit(key, now);
+    if (fresh !== undefined && options === undefined) {
+      this.#stats.hits++;
+      return fresh;
+    }
+    return this.#getSlowly(key, options?.signal, now, fresh);
   }
 
   /**
    * The fresh value held for `key`, or `undefined`, synchronously. Never loads,
-   * never joins a load in flight, and does not count as a use for eviction.
+   * never joins a load in flight, never returns a stale value, and does not count
+   * as a use for eviction.
    */
   peek(key: K): V | undefined {
     return this.#entries.peek(key, this.#clock.now());
   }
 
   /**
-   * Drops `key`'s entry and disowns its load in flight, if any, so that load can
-   * no longer store its value (see {@link get}). Call it when the value changes
-   * at the source.
+   * Drops `key`'s entry (a stale value or a remembered `NotFound` included) and
+   * disowns its load in flight, if any, so that load can no longer store its
+   * value (see {@link get}). Call it when the value changes at the source.
    *
    * @returns whether an entry was held for `key`.
    */
   invalidate(key: K): boolean {
-    this.#inflight.abandon(key);
-    return this.#entries.delete(key);
+    this.#loader.disown(key);
+    // Reclaim first, so an entry long expired counts as an expiration, not as
+    // an invalidation, whether or not anything reclaimed it before.
+    this.#entries.reclaim(this.#clock.now());
+    const hadEntry = this.#entries.delete(key);
+    if (hadEntry) this.#stats.invalidations++;
+    if (channels.invalidate.hasSubscribers) {
+      channels.invalidate.publish({ cache: this.#options.name, key, hadEntry });
+    }
+    return hadEntry;
   }
 
   /** Drops every entry and disowns every load in flight, as {@link invalidate} does for one key. */
   clear(): void {
-    this.#inflight.abandonAll();
-    this.#entries.clear();
+    const now = this.#clock.now();
+    this.#entries.reclaim(now);
+    const entries = this.#entries.size;
+    this.#loader.disownAll();
+    this.#entries.clear(now);
+    this.#stats.invalidations += entries;
+    if (channels.clear.hasSubscribers)
+      channels.clear.publish({ cache: this.#options.name, entries });
+  }
+
+  /** Cumulative counters since construction; see {@link CacheStats}. */
+  stats(): CacheStats {
+    return this.#stats.snapshot(this.#entries.removals);
+  }
+
+  /**
+   * Shuts the cache down: every load in flight is aborted and its callers are
+   * rejected with a `CacheDisposedError`, every entry is dropped, every timer is
+   * cleared, and later calls to `get` reject with a `CacheDisposedError`. A late
+   * result from the source is ignored. Idempotent.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#loader.cancelAll(new CacheDisposedError(this.#options.name));
+    this.#entries.clear(this.#clock.now());
+  }
+
+  /** {@link dispose}, for `using cache = new L1Cache(...)`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  #getSlowly(key: K, signal: AbortSignal | undefined, now: number, fresh: Promise<V> | undefined) {
+    if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (fresh !== undefined) {
+      this.#stats.hits++;
+      return fresh;
+    }
+    const stale = this.#staleAnswer(key, now);
+    if (stale !== undefined) return stale;
+
+    this.#stats.misses++;
+    const flight = this.#loader.get(key);
+    if (flight !== undefined) {
+      this.#stats.coalescedWaits++;
+      return flight.join(signal);
+    }
+    return this.#loader.start(key, false).join(signal);
+  }
+
+  /**
+   * What `get` answers at once for a key whose entry is not fresh: its stale
+   * value within a stale window, refreshing it in the background where that
+   * applies; otherwise `undefined`, and an entry past every window is removed.
+   */
+  #staleAnswer(key: K, now: number): Promise<V> | undefined {
+    const entries = this.#entries;
+    const slot = entries.find(key);
+    if (slot === NO_SLOT) return undefined;
+    const expiredAt = entries.freshUntil(slot);
+    if (entries.isNegative(slot) || now >= expiredAt + this.#options.staleWindowMs) {
+      entries.expire(slot);
+      return undefined;
+    }
+    const retryAt = entries.retryAt(slot);
+    const { staleWhileRevalidateMs, staleIfErrorMs } = this.#options;
+    const revalidating = now < expiredAt + staleWhileRevalidateMs;
+    // After a failed load the key is left alone until retryAt: the stale value
+    // answers meanwhile, within either window.
+    if (!revalidating && !(now < expiredAt + staleIfErrorMs && now < retryAt)) return undefined;
+    if (revalidating && now >= retryAt && this.#loader.get(key) === undefined) {
+      this.#loader.start(key, true);
+    }
+    this.#stats.staleHits++;
+    entries.touch(slot);
+    return entries.promiseAt(slot);
   }
 }

@@ -1,21 +1,38 @@
 import { describeValue } from '@aa/core';
 import { type Clock, monotonicClock } from './clock.js';
 
-/** How an {@link L1Cache} keeps its entries. Every option is optional. */
-export interface L1CacheOptions {
+/**
+ * How an {@link L1Cache} keeps its entries. Every option is optional; those
+ * beyond `ttlMs`, `maxEntries` and `clock` are off (or neutral) by default.
+ */
+export interface L1CacheOptions<K = unknown, V = unknown> {
   /**
    * How long a loaded value stays fresh, in milliseconds, counted from the moment
-   * its load completed. An expired entry is a miss: it is never returned and the
-   * next `get` loads again.
+   * its load completed. An expired entry is a miss: it is never returned, except
+   * within `staleWhileRevalidateMs` or as a fail-safe fallback (`staleIfErrorMs`).
+   *
+   * A function is called with each loaded value and its key and returns its TTL:
+   * a finite number ≥ 0, where `0` means "do not store this value". Any other
+   * return makes that load fail with a `TypeError` (a bug in the function should
+   * not go unnoticed).
    *
    * @default 60_000
    */
-  readonly ttlMs?: number | undefined;
+  readonly ttlMs?: number | ((value: V, key: K) => number) | undefined;
   /**
-   * The most entries the cache holds. Inserting past it evicts the least recently
-   * used entry (expired entries are reclaimed first). Keys often come from
-   * requests (agent ids), so the bound is what stops a flood of distinct keys from
-   * exhausting memory. Memory is allocated as entries arrive, not up front.
+   * Spreads each entry's TTL by up to this fraction either way, at random (0.1 =
+   * ±10 %), so keys loaded together do not all expire, and reload, in the same
+   * instant. In `[0, 1)`.
+   *
+   * @default 0
+   */
+  readonly ttlJitter?: number | undefined;
+  /**
+   * The most entries held (stale ones and remembered `NotFound`s included).
+   * Inserting past it evicts the least recently used entry, after reclaiming
+   * expired ones. Keys often come from requests (agent ids), so the bound is what
+   * stops a flood of distinct keys from exhausting memory. Memory is allocated as
+   * entries arrive, not up front.
    *
    * @default 10_000
    */
@@ -26,24 +43,101 @@ export interface L1CacheOptions {
    * @default monotonicClock (`performance.now()`)
    */
   readonly clock?: Clock | undefined;
+  /**
+   * A load that has not settled after this many milliseconds rejects every
+   * caller waiting on it with a `LoadTimeoutError` (or, with `staleIfErrorMs`, a
+   * stale value), aborts the signal handed to the source, and frees the key for
+   * the next `get`; a late result is discarded. Unset: loads may take forever.
+   *
+   * @default undefined (no timeout)
+   */
+  readonly loadTimeoutMs?: number | undefined;
+  /**
+   * For this many milliseconds after an entry expires, `get` returns the stale
+   * value at once and starts one background refresh for the key (joining any load
+   * of it already in flight). A failed refresh is counted and published, never an
+   * unhandled rejection; the stale value stays until the window ends.
+   *
+   * @default 0 (off)
+   */
+  readonly staleWhileRevalidateMs?: number | undefined;
+  /**
+   * Fail-safe: when a load fails and the key's value expired less than this many
+   * milliseconds ago, callers get that stale value instead of the error, and the
+   * key is not loaded again for `failSafeRetryMs` (`get` keeps answering with the
+   * stale value meanwhile), so a down backend sees a trickle, not a flood.
+   *
+   * @default 0 (off)
+   */
+  readonly staleIfErrorMs?: number | undefined;
+  /**
+   * With `staleIfErrorMs`: after a load has failed and a stale value was served
+   * instead, how long before the key may be loaded again.
+   *
+   * @default 1_000
+   */
+  readonly failSafeRetryMs?: number | undefined;
+  /**
+   * Negative caching: a load rejected with a `StorageError` of kind `NotFound` is
+   * remembered this long and re-thrown to later callers without a load;
+   * `invalidate` forgets it. Other errors are never remembered.
+   *
+   * @default 0 (off)
+   */
+  readonly notFoundTtlMs?: number | undefined;
+  /**
+   * Names the cache in diagnostics events and error messages.
+   *
+   * @default 'L1Cache'
+   */
+  readonly name?: string | undefined;
 }
 
 /** {@link L1CacheOptions} with every default applied and every value checked. */
-export interface ResolvedL1CacheOptions {
-  readonly ttlMs: number;
+export interface ResolvedOptions<K, V> {
+  /** One TTL for every entry, or the function that gives each entry's. */
+  readonly ttl: number | ((value: V, key: K) => number);
+  readonly ttlJitter: number;
   readonly maxEntries: number;
   readonly clock: Clock;
+  readonly loadTimeoutMs: number | undefined;
+  readonly staleWhileRevalidateMs: number;
+  readonly staleIfErrorMs: number;
+  readonly failSafeRetryMs: number;
+  readonly notFoundTtlMs: number;
+  readonly name: string;
+  /** How long past its freshness an entry is kept: the longer stale window. */
+  readonly staleWindowMs: number;
 }
 
 /** Defaults of {@link L1CacheOptions}. */
 export const L1_CACHE_DEFAULTS = Object.freeze({
   ttlMs: 60_000,
+  ttlJitter: 0,
   maxEntries: 10_000,
-}) satisfies Partial<ResolvedL1CacheOptions>;
+  staleWhileRevalidateMs: 0,
+  staleIfErrorMs: 0,
+  failSafeRetryMs: 1_000,
+  notFoundTtlMs: 0,
+  name: 'L1Cache',
+});
 
-// Slot indices live in Uint32Arrays and slot 0 is the lists' sentinel.
-const MAX_ENTRIES_LIMIT = 0xffff_fffe;
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['ttlMs', 'maxEntries', 'clock']);
+// Slot numbers live in Uint32Arrays next to the linked lists' sentinels.
+const MAX_ENTRIES_LIMIT = 2 ** 32 - 512;
+// setTimeout's ceiling: a longer timeout would fire at once.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'ttlMs',
+  'ttlJitter',
+  'maxEntries',
+  'clock',
+  'loadTimeoutMs',
+  'staleWhileRevalidateMs',
+  'staleIfErrorMs',
+  'failSafeRetryMs',
+  'notFoundTtlMs',
+  'name',
+]);
 
 /**
  * Checks `input` once, at construction, and fills in the defaults, so nothing on
@@ -51,45 +145,112 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['ttlMs', 'maxEntries', 'cloc
  *
  * @throws {TypeError} naming the option, what was expected and what was given.
  */
-export function resolveOptions(input: unknown): ResolvedL1CacheOptions {
+export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
   if (input === undefined) input = {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(input)}`);
   }
   for (const name of Object.keys(input)) {
     if (!KNOWN_OPTIONS.has(name)) {
-      throw new TypeError(
-        `Expected options among ${[...KNOWN_OPTIONS].map((known) => `\`${known}\``).join(', ')}, got unknown option \`${name}\``,
-      );
+      const known = [...KNOWN_OPTIONS].map((option) => `\`${option}\``).join(', ');
+      throw new TypeError(`Expected options among ${known}, got unknown option \`${name}\``);
     }
   }
-  const options = input as L1CacheOptions;
+  const options = input as L1CacheOptions<K, V>;
+  const defaults = L1_CACHE_DEFAULTS;
 
-  const ttlMs = withDefault(options.ttlMs, L1_CACHE_DEFAULTS.ttlMs);
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new TypeError(
-      `Expected \`ttlMs\` to be a finite number > 0, got ${describeValue(ttlMs)}`,
-    );
-  }
+  const ttl =
+    typeof options.ttlMs === 'function'
+      ? options.ttlMs
+      : check('ttlMs', options.ttlMs, defaults.ttlMs, isPositive);
 
-  const maxEntries = withDefault(options.maxEntries, L1_CACHE_DEFAULTS.maxEntries);
-  if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > MAX_ENTRIES_LIMIT) {
-    throw new TypeError(
-      `Expected \`maxEntries\` to be an integer from 1 to ${MAX_ENTRIES_LIMIT}, got ${describeValue(maxEntries)}`,
-    );
-  }
-
-  const clock = withDefault(options.clock, monotonicClock);
+  const clock = options.clock === undefined ? monotonicClock : options.clock;
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
     throw new TypeError(
       `Expected \`clock\` to be an object with a \`now()\` method, got ${describeValue(clock)}`,
     );
   }
 
-  return Object.freeze({ ttlMs, maxEntries, clock });
+  const name = options.name === undefined ? defaults.name : options.name;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TypeError(`Expected \`name\` to be a non-empty string, got ${describeValue(name)}`);
+  }
+
+  const staleWhileRevalidateMs = check(
+    'staleWhileRevalidateMs',
+    options.staleWhileRevalidateMs,
+    defaults.staleWhileRevalidateMs,
+    isDuration,
+  );
+  const staleIfErrorMs = check(
+    'staleIfErrorMs',
+    options.staleIfErrorMs,
+    defaults.staleIfErrorMs,
+    isDuration,
+  );
+
+  return Object.freeze({
+    ttl,
+    ttlJitter: check('ttlJitter', options.ttlJitter, defaults.ttlJitter, isFraction),
+    maxEntries: check('maxEntries', options.maxEntries, defaults.maxEntries, isEntryCount),
+    clock,
+    loadTimeoutMs:
+      options.loadTimeoutMs === undefined
+        ? undefined
+        : check('loadTimeoutMs', options.loadTimeoutMs, 0, isTimeout),
+    staleWhileRevalidateMs,
+    staleIfErrorMs,
+    failSafeRetryMs: check(
+      'failSafeRetryMs',
+      options.failSafeRetryMs,
+      defaults.failSafeRetryMs,
+      isDuration,
+    ),
+    notFoundTtlMs: check(
+      'notFoundTtlMs',
+      options.notFoundTtlMs,
+      defaults.notFoundTtlMs,
+      isDuration,
+    ),
+    name,
+    staleWindowMs: Math.max(staleWhileRevalidateMs, staleIfErrorMs),
+  });
 }
 
+/** A numeric constraint and how to say it in an error message. */
+interface Constraint {
+  readonly expected: string;
+  test(value: number): boolean;
+}
+
+const isPositive: Constraint = {
+  expected: 'a finite number > 0',
+  test: (value) => Number.isFinite(value) && value > 0,
+};
+const isDuration: Constraint = {
+  expected: 'a finite number >= 0',
+  test: (value) => Number.isFinite(value) && value >= 0,
+};
+const isFraction: Constraint = {
+  expected: 'a number >= 0 and < 1',
+  test: (value) => value >= 0 && value < 1,
+};
+const isTimeout: Constraint = {
+  expected: `a number > 0 and <= ${MAX_TIMEOUT_MS}`,
+  test: (value) => value > 0 && value <= MAX_TIMEOUT_MS,
+};
+const isEntryCount: Constraint = {
+  expected: `an integer from 1 to ${MAX_ENTRIES_LIMIT}`,
+  test: (value) => Number.isInteger(value) && value >= 1 && value <= MAX_ENTRIES_LIMIT,
+};
+
 // Only `undefined` means "use the default": a `null` is a mistake worth reporting.
-function withDefault<T>(value: T | undefined, fallback: T): T {
-  return value === undefined ? fallback : value;
+function check(name: string, value: unknown, fallback: number, constraint: Constraint): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !constraint.test(value)) {
+    throw new TypeError(
+      `Expected \`${name}\` to be ${constraint.expected}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
 }

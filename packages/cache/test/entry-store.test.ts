@@ -1,47 +1,93 @@
 import { describe, expect, it } from 'vitest';
-import { EntryStore } from '../src/entry-store.js';
+import { EntryStore, NO_SLOT } from '../src/entry-store.js';
 
-function storeWith(count: number, expiresAt: number) {
-  const store = new EntryStore<string, number>(10_000);
-  for (let i = 0; i < count; i++) store.set(`k${i}`, i, Promise.resolve(i), 0, expiresAt);
+function storeWith(count: number, freshUntil: number, removeAt = freshUntil) {
+  const store = new EntryStore<string, number>(10_000, 0, true);
+  for (let i = 0; i < count; i++) {
+    store.set(`k${i}`, i, Promise.resolve(i), 0, freshUntil, removeAt);
+  }
   return store;
 }
 
 describe('EntryStore', () => {
-  it('reclaims expired entries on writes, a bounded batch per write, until none is left', () => {
-    const store = storeWith(100, 10);
-    const now = 20;
+  it('reclaims expired entries on the next write, however the TTLs are mixed', () => {
+    const store = new EntryStore<string, number>(10_000, 0, false);
+    for (let i = 0; i < 300; i++) {
+      // Deadlines from 10 ms to 10 days, interleaved, so neither insertion nor
+      // recency order is expiry order.
+      const ttl = [10, 5_000, 600_000, 864_000_000][i % 4] as number;
+      store.set(`k${i}`, i, Promise.resolve(i), 0, ttl, ttl);
+    }
 
-    store.set('w0', 0, Promise.resolve(0), now, now + 10);
-    expect(store.size).toBeLessThan(100);
-    expect(store.size).toBeGreaterThan(1);
+    store.set('w', 0, Promise.resolve(0), 6_000, 7_000, 7_000);
+    expect(store.size).toBe(151); // the 10 ms and 5 s entries went, `w` arrived
 
-    for (let i = 1; i < 4; i++) store.set(`w${i}`, i, Promise.resolve(i), now, now + 10);
-    expect(store.size).toBe(4);
+    store.reclaim(864_000_000);
+    expect(store.size).toBe(0);
   });
 
-  it('keeps entries that have not expired when reclaiming', () => {
-    const store = storeWith(10, 100);
-    store.reclaimExpired(99, Number.POSITIVE_INFINITY);
+  it('keeps an entry until its removal time, past its freshness', () => {
+    const store = storeWith(10, 100, 500);
+    store.reclaim(400);
     expect(store.size).toBe(10);
-    store.reclaimExpired(100, Number.POSITIVE_INFINITY);
+    expect(store.hit('k1', 400)).toBeUndefined();
+    expect(store.peek('k1', 400)).toBeUndefined();
+    expect(store.valueAt(store.find('k1'))).toBe(1);
+    store.reclaim(600);
     expect(store.size).toBe(0);
+    expect(store.removals).toEqual({ evictions: 0, expirations: 10 });
   });
 
-  it('renews an overwritten entry in both recency and expiry order', () => {
+  it('renews an overwritten entry in both recency and removal order', () => {
     const store = storeWith(3, 10);
-    store.set('k0', 42, Promise.resolve(42), 5, 50);
-    store.reclaimExpired(20, Number.POSITIVE_INFINITY);
+    store.set('k0', 42, Promise.resolve(42), 5, 5_000, 5_000);
+    store.reclaim(1_000);
     expect(store.size).toBe(1);
-    expect(store.peek('k0', 20)).toBe(42);
+    expect(store.peek('k0', 1_000)).toBe(42);
   });
 
-  it('reuses the slots it frees after clear()', () => {
+  it('remembers a NotFound as a negative entry, which peek and valueAt do not show', () => {
+    const store = new EntryStore<string, number>(10, 0, false);
+    const rejected = Promise.reject(new Error('not found'));
+    rejected.catch(() => {});
+    store.setNegative('gone', rejected, 0, 100);
+    const slot = store.find('gone');
+    expect(store.isNegative(slot)).toBe(true);
+    expect(store.hit('gone', 50)).toBe(rejected);
+    expect(store.peek('gone', 50)).toBeUndefined();
+    expect(store.valueAt(slot)).toBeUndefined();
+  });
+
+  it('tracks a fail-safe retry time only when asked to', () => {
+    const tracking = storeWith(1, 10);
+    tracking.setRetryAt(tracking.find('k0'), 77);
+    expect(tracking.retryAt(tracking.find('k0'))).toBe(77);
+
+    const plain = new EntryStore<string, number>(10, 0, false);
+    plain.set('k', 1, Promise.resolve(1), 0, 10, 10);
+    plain.setRetryAt(plain.find('k'), 77);
+    expect(plain.retryAt(plain.find('k'))).toBe(0);
+  });
+
+  it('evicts the least recently used entry and reports its key', () => {
+    const evicted: string[] = [];
+    const store = new EntryStore<string, number>(2, 0, false, (key) => evicted.push(key));
+    store.set('a', 1, Promise.resolve(1), 0, 100, 100);
+    store.set('b', 2, Promise.resolve(2), 0, 100, 100);
+    store.hit('a', 1);
+    store.set('c', 3, Promise.resolve(3), 1, 100, 100);
+    expect(evicted).toEqual(['b']);
+    expect(store.removals.evictions).toBe(1);
+  });
+
+  it('starts afresh after clear(), reusing its slots', () => {
     const store = storeWith(100, 10);
-    store.clear();
+    store.clear(0);
     expect(store.size).toBe(0);
-    expect(store.peek('k1', 0)).toBeUndefined();
-    store.set('again', 1, Promise.resolve(1), 0, 10);
+    expect(store.find('k1')).toBe(NO_SLOT);
+    store.set('again', 1, Promise.resolve(1), 0, 10, 10);
     expect(store.peek('again', 0)).toBe(1);
+    store.reclaim(100);
+    expect(store.size).toBe(0);
   });
 });

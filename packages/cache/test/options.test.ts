@@ -13,7 +13,16 @@ describe('L1Cache', () => {
       expect(
         construct({ ttlMs: undefined, maxEntries: undefined, clock: undefined }),
       ).not.toThrow();
-      expect(L1_CACHE_DEFAULTS).toEqual({ ttlMs: 60_000, maxEntries: 10_000 });
+      expect(L1_CACHE_DEFAULTS).toEqual({
+        ttlMs: 60_000,
+        ttlJitter: 0,
+        maxEntries: 10_000,
+        staleWhileRevalidateMs: 0,
+        staleIfErrorMs: 0,
+        failSafeRetryMs: 1_000,
+        notFoundTtlMs: 0,
+        name: 'L1Cache',
+      });
     });
 
     it.each([
@@ -25,7 +34,7 @@ describe('L1Cache', () => {
       [{ ttlMs: null }, 'Expected `ttlMs` to be a finite number > 0, got `null`'],
       [
         { maxEntries: 0 },
-        'Expected `maxEntries` to be an integer from 1 to 4294967294, got `0` (number)',
+        'Expected `maxEntries` to be an integer from 1 to 4294966784, got `0` (number)',
       ],
       [{ maxEntries: 1.5 }, 'got `1.5` (number)'],
       [{ maxEntries: -10 }, 'got `-10` (number)'],
@@ -41,8 +50,36 @@ describe('L1Cache', () => {
       ],
       [
         { ttl: 1_000 },
-        'Expected options among `ttlMs`, `maxEntries`, `clock`, got unknown option `ttl`',
+        'Expected options among `ttlMs`, `ttlJitter`, `maxEntries`, `clock`, `loadTimeoutMs`, `staleWhileRevalidateMs`, `staleIfErrorMs`, `failSafeRetryMs`, `notFoundTtlMs`, `name`, got unknown option `ttl`',
       ],
+      [{ ttlJitter: 1 }, 'Expected `ttlJitter` to be a number >= 0 and < 1, got `1` (number)'],
+      [{ ttlJitter: -0.1 }, 'got `-0.1` (number)'],
+      [{ ttlJitter: Number.NaN }, 'got `NaN` (number)'],
+      [
+        { loadTimeoutMs: 0 },
+        'Expected `loadTimeoutMs` to be a number > 0 and <= 2147483647, got `0` (number)',
+      ],
+      [{ loadTimeoutMs: 2 ** 31 }, 'got `2147483648` (number)'],
+      [{ loadTimeoutMs: Number.POSITIVE_INFINITY }, 'got `Infinity` (number)'],
+      [
+        { staleWhileRevalidateMs: -1 },
+        'Expected `staleWhileRevalidateMs` to be a finite number >= 0, got `-1` (number)',
+      ],
+      [
+        { staleIfErrorMs: Number.NaN },
+        'Expected `staleIfErrorMs` to be a finite number >= 0, got `NaN` (number)',
+      ],
+      [
+        { failSafeRetryMs: '1s' },
+        'Expected `failSafeRetryMs` to be a finite number >= 0, got `"1s"` (string)',
+      ],
+      [
+        { notFoundTtlMs: Number.POSITIVE_INFINITY },
+        'Expected `notFoundTtlMs` to be a finite number >= 0, got `Infinity` (number)',
+      ],
+      [{ name: '' }, 'Expected `name` to be a non-empty string, got `""` (string)'],
+      [{ name: 42 }, 'Expected `name` to be a non-empty string, got `42` (number)'],
+      [{ ttlMs: {} }, 'Expected `ttlMs` to be a finite number > 0, got `plain object` (object)'],
       [null, 'Expected `options` to be an object, got `null`'],
       [60_000, 'Expected `options` to be an object, got `60000` (number)'],
       [[], 'Expected `options` to be an object, got `Array(0)` (object)'],
@@ -61,6 +98,10 @@ describe('L1Cache', () => {
       expect(attempt).toThrow(
         `Expected \`source\` to be an object with a \`load()\` method, got ${shown}`,
       );
+    });
+
+    it('accepts a function as ttlMs', () => {
+      expect(construct({ ttlMs: () => 1_000 })).not.toThrow();
     });
 
     it('reads the options once, at construction', async () => {

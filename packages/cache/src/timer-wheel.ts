@@ -1,0 +1,108 @@
+import { SlotLists } from './slot-lists.js';
+
+// A hierarchical timing wheel (Varghese & Lauck; Caffeine's `TimerWheel`): level
+// `i` has BUCKETS[i] buckets of WIDTHS[i] ms each and holds deadlines less than
+// its span (= the next level's bucket width) ahead. A deadline falls into one
+// bucket in O(1); as time passes, each bucket whose tick went by is drained:
+// entries past their deadline expire, the others cascade to a finer level. Each
+// entry cascades at most once per level, so reclaiming costs O(1) amortized per
+// entry, whatever the mix of deadlines, and the resolution is WIDTHS[0] ms.
+const WIDTHS = [2 ** 6, 2 ** 12, 2 ** 18, 2 ** 24, 2 ** 30] as const;
+const BUCKETS = [64, 64, 64, 64, 1] as const;
+const LEVELS = WIDTHS.length;
+const FIRST_BUCKET = [0, 64, 128, 192, 256] as const;
+const TOTAL_BUCKETS = 257;
+
+/**
+ * Deadlines of slots, reclaimed in amortized O(1) per slot when time advances,
+ * with no timer: the owner calls {@link TimerWheel.advance} on its own writes.
+ * A slot is reported at most {@link TimerWheel.RESOLUTION_MS} after its deadline
+ * once time has advanced that far.
+ */
+export class TimerWheel {
+  /** How late past its deadline a slot may be reported, in ms. */
+  static readonly RESOLUTION_MS = WIDTHS[0];
+
+  readonly #buckets: SlotLists;
+  #deadlines: Float64Array;
+  #now: number;
+
+  constructor(capacity: number, now: number) {
+    this.#buckets = new SlotLists(TOTAL_BUCKETS, capacity);
+    this.#deadlines = new Float64Array(capacity);
+    this.#now = now;
+  }
+
+  /** Makes room for slots `0..capacity - 1`. */
+  grow(capacity: number): void {
+    this.#buckets.grow(capacity);
+    const deadlines = new Float64Array(capacity);
+    deadlines.set(this.#deadlines);
+    this.#deadlines = deadlines;
+  }
+
+  /** Schedules `slot`, which must not be scheduled, for `deadline`. */
+  schedule(slot: number, deadline: number): void {
+    this.#deadlines[slot] = deadline;
+    this.#place(slot);
+  }
+
+  /** Moves the scheduled `slot` to `deadline`. */
+  reschedule(slot: number, deadline: number): void {
+    this.#buckets.remove(slot);
+    this.schedule(slot, deadline);
+  }
+
+  /** Forgets `slot`'s deadline. Harmless if it is not scheduled. */
+  unschedule(slot: number): void {
+    this.#buckets.remove(slot);
+  }
+
+  /**
+   * Moves time forward to `now` (never back) and calls `expire` with every slot
+   * whose deadline has passed, unscheduled, once each.
+   */
+  advance(now: number, expire: (slot: number) => void): void {
+    const previous = this.#now;
+    if (now <= previous) return;
+    this.#now = now;
+    // Slots not yet due cascade to the bucket (usually of a finer level) that
+    // their deadline falls into from the new `now`.
+    const visit = (slot: number) => {
+      if ((this.#deadlines[slot] as number) <= now) expire(slot);
+      else this.#place(slot);
+    };
+    for (let level = 0; level < LEVELS; level++) {
+      const width = WIDTHS[level] as number;
+      const previousTick = Math.floor(previous / width);
+      const ticks = Math.floor(now / width) - previousTick;
+      if (ticks <= 0) return;
+      const buckets = BUCKETS[level] as number;
+      // The bucket of the previous tick too: it may hold deadlines before `now`.
+      const steps = Math.min(ticks + 1, buckets);
+      for (let step = 0; step < steps; step++) {
+        const bucket = (FIRST_BUCKET[level] as number) + ((previousTick + step) % buckets);
+        this.#buckets.drain(bucket, visit);
+      }
+    }
+  }
+
+  /** Forgets every deadline; time restarts at `now`. */
+  clear(now: number): void {
+    this.#buckets.clear();
+    this.#now = now;
+  }
+
+  #place(slot: number): void {
+    // A deadline already past goes into the current tick's bucket, which the
+    // next advance drains first.
+    const deadline = Math.max(this.#deadlines[slot] as number, this.#now);
+    const ahead = deadline - this.#now;
+    let level = 0;
+    while (level < LEVELS - 1 && ahead >= (WIDTHS[level + 1] as number)) level++;
+    const bucket =
+      (FIRST_BUCKET[level] as number) +
+      (Math.floor(deadline / (WIDTHS[level] as number)) % (BUCKETS[level] as number));
+    this.#buckets.pushBack(bucket, slot);
+  }
+}
