@@ -46,3 +46,17 @@ export class ControlledSource<K, V> implements CacheSource<K, V> {
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Whether `promise` is still pending once every queued microtask and the current
+ * macrotask have run: how a test tells "answered at once" from "waits for a load".
+ */
+export async function isPending(promise: Promise<unknown>): Promise<boolean> {
+  let pending = true;
+  const done = () => {
+    pending = false;
+  };
+  promise.then(done, done);
+  await settle();
+  return pending;
+}

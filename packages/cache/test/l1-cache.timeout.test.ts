@@ -1,0 +1,360 @@
+import { ManualClock } from '@aa/testing';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  CACHE_ERROR_CODES,
+  isCacheError,
+  L1Cache,
+  type L1CacheOptions,
+  LoadTimeoutError,
+} from '../src/index.js';
+import { ControlledSource, settle } from './controlled-source.js';
+
+const TIMEOUT_MS = 1_000;
+
+function setup(options: L1CacheOptions<string, string> = {}) {
+  const source = new ControlledSource<string, string>();
+  const cache = new L1Cache(source, { loadTimeoutMs: TIMEOUT_MS, ...options });
+  return { source, cache };
+}
+
+/** The signal the cache handed to the source for load number `index`. */
+function signalOf(source: ControlledSource<string, string>, index: number): AbortSignal {
+  const signal = source.loads[index]?.options?.signal;
+  if (signal === undefined) throw new Error(`load #${index} was given no signal`);
+  return signal;
+}
+
+/** Records how `promise` settles without ever leaving it unhandled. */
+function observe<T>(promise: Promise<T>) {
+  const outcome: { state: 'pending' | 'fulfilled' | 'rejected'; value?: T; reason?: unknown } = {
+    state: 'pending',
+  };
+  promise.then(
+    (value) => {
+      outcome.state = 'fulfilled';
+      outcome.value = value;
+    },
+    (reason: unknown) => {
+      outcome.state = 'rejected';
+      outcome.reason = reason;
+    },
+  );
+  return outcome;
+}
+
+function activeTimeouts(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+}
+
+describe('L1Cache', () => {
+  describe('loadTimeoutMs', () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+
+    beforeEach(() => {
+      unhandled.length = 0;
+      process.on('unhandledRejection', record);
+      // Only the timeout timers are faked: settle() still runs on a real setImmediate.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    });
+
+    afterEach(async () => {
+      vi.useRealTimers();
+      await settle();
+      process.off('unhandledRejection', record);
+      expect(unhandled).toEqual([]);
+    });
+
+    describe('a load that does not settle in time', () => {
+      it('rejects every caller waiting on it with one LoadTimeoutError once the timeout elapses', async () => {
+        const { cache } = setup();
+        const controller = new AbortController();
+        const callers = [
+          observe(cache.get('k')),
+          observe(cache.get('k')),
+          observe(cache.get('k', { signal: controller.signal })),
+        ];
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        expect(callers.map((caller) => caller.state)).toEqual(['pending', 'pending', 'pending']);
+
+        await vi.advanceTimersByTimeAsync(1);
+        expect(callers.map((caller) => caller.state)).toEqual(['rejected', 'rejected', 'rejected']);
+        const error = callers[0]?.reason;
+        expect(callers[1]?.reason).toBe(error);
+        expect(callers[2]?.reason).toBe(error);
+
+        expect(error).toBeInstanceOf(LoadTimeoutError);
+        expect(error).toMatchObject({
+          name: 'LoadTimeoutError',
+          code: 'AA_CACHE_LOAD_TIMEOUT',
+          key: 'k',
+          timeoutMs: TIMEOUT_MS,
+        });
+        expect(isCacheError(error, CACHE_ERROR_CODES.LoadTimeout)).toBe(true);
+        expect(isCacheError(error, CACHE_ERROR_CODES.Disposed)).toBe(false);
+      });
+
+      it('keeps the key it timed out on, not a stringified copy', async () => {
+        const source = new ControlledSource<{ id: number }, string>();
+        const cache = new L1Cache(source, { loadTimeoutMs: 50 });
+        const key = { id: 7 };
+        const caller = observe(cache.get(key));
+
+        await vi.advanceTimersByTimeAsync(50);
+
+        expect(caller.state).toBe('rejected');
+        expect((caller.reason as LoadTimeoutError).key).toBe(key);
+        expect((caller.reason as LoadTimeoutError).timeoutMs).toBe(50);
+      });
+
+      it('rejects with a LoadTimeoutError even when the key cannot be converted to a string', async () => {
+        const source = new ControlledSource<object, string>();
+        const cache = new L1Cache(source, { loadTimeoutMs: 50 });
+        // A null-prototype object (a dictionary key, say) has no toString.
+        const key: object = Object.create(null);
+        const caller = observe(cache.get(key));
+
+        await vi.advanceTimersByTimeAsync(50);
+
+        expect(caller.state).toBe('rejected');
+        expect(caller.reason).toBeInstanceOf(LoadTimeoutError);
+        expect((caller.reason as LoadTimeoutError).key).toBe(key);
+        expect(cache.pendingLoads).toBe(0);
+      });
+
+      it('aborts the signal handed to the source with the LoadTimeoutError as its reason', async () => {
+        const { source, cache } = setup();
+        const caller = observe(cache.get('k'));
+        const signal = signalOf(source, 0);
+        const onAbort = vi.fn();
+        signal.addEventListener('abort', onAbort);
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        expect(signal.aborted).toBe(false);
+
+        await vi.advanceTimersByTimeAsync(1);
+        expect(signal.aborted).toBe(true);
+        expect(onAbort).toHaveBeenCalledTimes(1);
+        expect(signal.reason).toBeInstanceOf(LoadTimeoutError);
+        expect(signal.reason).toBe(caller.reason);
+      });
+
+      it('frees the key, so the next get starts a new load', async () => {
+        const { source, cache } = setup();
+        const first = observe(cache.get('k'));
+        expect(cache.pendingLoads).toBe(1);
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        expect(first.state).toBe('rejected');
+        expect(cache.pendingLoads).toBe(0);
+
+        const second = cache.get('k');
+        expect(source.callCount).toBe(2);
+        expect(cache.pendingLoads).toBe(1);
+        expect(signalOf(source, 1).aborted).toBe(false);
+        source.resolve(1, 'second');
+        await expect(second).resolves.toBe('second');
+        expect(cache.peek('k')).toBe('second');
+      });
+
+      it('discards its late result: nothing is stored and later gets load afresh', async () => {
+        const ttlMs = vi.fn(() => 60_000);
+        const { source, cache } = setup({ ttlMs });
+        const caller = observe(cache.get('k'));
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+        source.resolve(0, 'late');
+        await settle();
+
+        expect(caller.state).toBe('rejected');
+        expect(ttlMs).not.toHaveBeenCalled();
+        expect(cache.peek('k')).toBeUndefined();
+        expect(cache.size).toBe(0);
+
+        const next = cache.get('k');
+        expect(source.callCount).toBe(2);
+        source.resolve(1, 'fresh');
+        await expect(next).resolves.toBe('fresh');
+        await expect(cache.get('k')).resolves.toBe('fresh');
+        expect(source.callCount).toBe(2);
+      });
+
+      it('discards its late result without settling or overwriting a newer load of the key', async () => {
+        const { source, cache } = setup();
+        void cache.get('k').catch(() => {});
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        const newer = observe(cache.get('k'));
+
+        source.resolve(0, 'late');
+        await settle();
+        expect(newer.state).toBe('pending');
+        expect(cache.peek('k')).toBeUndefined();
+        expect(cache.pendingLoads).toBe(1);
+
+        source.resolve(1, 'fresh');
+        await settle();
+        expect(newer).toMatchObject({ state: 'fulfilled', value: 'fresh' });
+
+        source.reject(0, new Error('even later'));
+        await settle();
+        expect(cache.peek('k')).toBe('fresh');
+      });
+
+      it('discards a late failure too, counting the load as failed only once', async () => {
+        const { source, cache } = setup();
+        const caller = observe(cache.get('k'));
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+        source.reject(0, new Error('late failure'));
+        await settle();
+
+        expect(caller.reason).toBeInstanceOf(LoadTimeoutError);
+        expect(cache.stats()).toMatchObject({ loads: 1, loadFailures: 1, loadTimeouts: 1 });
+      });
+
+      it('raises no unhandled rejection when no caller is left awaiting it', async () => {
+        const { cache } = setup();
+        void cache.get('fire-and-forget');
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await settle();
+
+        expect(cache.stats().loadTimeouts).toBe(1);
+        // The afterEach hook asserts that nothing was reported as unhandled.
+      });
+
+      it('answers with the stale value instead of the error when staleIfErrorMs allows', async () => {
+        const clock = new ManualClock();
+        const { source, cache } = setup({ clock, ttlMs: 100, staleIfErrorMs: 10_000 });
+        const first = cache.get('k');
+        source.resolve(0, 'old');
+        await expect(first).resolves.toBe('old');
+        clock.advance(100);
+
+        const caller = observe(cache.get('k'));
+        expect(source.callCount).toBe(2);
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+
+        expect(caller).toMatchObject({ state: 'fulfilled', value: 'old' });
+        expect(signalOf(source, 1).reason).toBeInstanceOf(LoadTimeoutError);
+        expect(cache.stats()).toMatchObject({ loadTimeouts: 1, failSafeFallbacks: 1 });
+      });
+    });
+
+    describe('a load that settles in time', () => {
+      it('clears its timer, so nothing fires after the deadline', async () => {
+        const { source, cache } = setup();
+        const caller = cache.get('k');
+        expect(vi.getTimerCount()).toBe(1);
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        source.resolve(0, 'value');
+        await expect(caller).resolves.toBe('value');
+        expect(vi.getTimerCount()).toBe(0);
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS * 10);
+        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(cache.peek('k')).toBe('value');
+        expect(cache.stats()).toMatchObject({ loadTimeouts: 0, loadFailures: 0 });
+      });
+
+      it('clears its timer when it fails in time, and its callers get the source error', async () => {
+        const { source, cache } = setup();
+        const caller = cache.get('k');
+        const failure = new Error('backend down');
+
+        source.reject(0, failure);
+        await expect(caller).rejects.toBe(failure);
+        expect(vi.getTimerCount()).toBe(0);
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(cache.stats()).toMatchObject({ loadTimeouts: 0, loadFailures: 1 });
+      });
+
+      it('leaves no timer behind after many loads', async () => {
+        const { source, cache } = setup();
+        const reads = Array.from({ length: 50 }, (_, index) => cache.get(`k${index}`));
+        expect(vi.getTimerCount()).toBe(50);
+
+        for (let index = 0; index < 50; index++) source.resolve(index, `v${index}`);
+        await Promise.all(reads);
+
+        expect(vi.getTimerCount()).toBe(0);
+      });
+    });
+
+    describe('the timer', () => {
+      it('does not keep the process alive', async () => {
+        vi.useRealTimers();
+        const timeoutMs = 123_457;
+        const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+        try {
+          const before = activeTimeouts();
+          const { source, cache } = setup({ loadTimeoutMs: timeoutMs });
+          const caller = cache.get('k');
+
+          const index = setTimeoutSpy.mock.calls.findIndex((call) => call[1] === timeoutMs);
+          expect(index).toBeGreaterThanOrEqual(0);
+          const timer = setTimeoutSpy.mock.results[index]?.value as NodeJS.Timeout;
+          expect(timer.hasRef()).toBe(false);
+          // An unref'd timer is not among the resources keeping the event loop alive.
+          expect(activeTimeouts()).toBe(before);
+
+          source.resolve(0, 'value');
+          await expect(caller).resolves.toBe('value');
+        } finally {
+          setTimeoutSpy.mockRestore();
+        }
+      });
+    });
+
+    describe('with invalidate()', () => {
+      it('rejects only the callers of the invalidated load when it times out', async () => {
+        const { source, cache } = setup();
+        const older = [observe(cache.get('k')), observe(cache.get('k'))];
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS / 2);
+        cache.invalidate('k');
+        const newer = observe(cache.get('k'));
+        expect(source.callCount).toBe(2);
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS / 2);
+
+        expect(older.map((caller) => caller.state)).toEqual(['rejected', 'rejected']);
+        expect(older[0]?.reason).toBeInstanceOf(LoadTimeoutError);
+        expect(signalOf(source, 0).aborted).toBe(true);
+        expect(newer.state).toBe('pending');
+        expect(signalOf(source, 1).aborted).toBe(false);
+        expect(cache.pendingLoads).toBe(1);
+
+        const joined = observe(cache.get('k'));
+        expect(source.callCount).toBe(2);
+        source.resolve(1, 'fresh');
+        await settle();
+
+        expect(newer).toMatchObject({ state: 'fulfilled', value: 'fresh' });
+        expect(joined).toMatchObject({ state: 'fulfilled', value: 'fresh' });
+        expect(cache.peek('k')).toBe('fresh');
+      });
+
+      it('gives the newer load its own full timeout', async () => {
+        const { source, cache } = setup();
+        void cache.get('k').catch(() => {});
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS / 2);
+        cache.invalidate('k');
+        const newer = observe(cache.get('k'));
+
+        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        expect(signalOf(source, 0).aborted).toBe(true);
+        expect(newer.state).toBe('pending');
+
+        await vi.advanceTimersByTimeAsync(1);
+        expect(newer.state).toBe('rejected');
+        expect(newer.reason).toBeInstanceOf(LoadTimeoutError);
+        expect(newer.reason).not.toBe(signalOf(source, 0).reason);
+        expect(signalOf(source, 1).reason).toBe(newer.reason);
+        expect(cache.stats().loadTimeouts).toBe(2);
+      });
+    });
+  });
+});
