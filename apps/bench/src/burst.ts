@@ -1,4 +1,4 @@
-import { L1Cache } from '@aa/cache';
+import { type CacheStats, L1Cache } from '@aa/cache';
 import { AgentId } from '@aa/core';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
 import { quantile } from './statistics.js';
@@ -27,6 +27,8 @@ export interface BurstResult extends BurstSettings {
   readonly latencyMaxMs: number;
   /** `loads === keys` and every caller got its key's policy. */
   readonly collapsed: boolean;
+  /** The cache's own counters after the burst. */
+  readonly stats: CacheStats;
 }
 
 /** The agent id of key number `index` in a burst: distinct for every index. */
@@ -84,5 +86,6 @@ export async function runBurst(settings: BurstSettings): Promise<BurstResult> {
     latencyP99Ms: quantile(latencies, 0.99),
     latencyMaxMs: quantile(latencies, 1),
     collapsed: loads === keys && wrongAnswers === 0,
+    stats: cache.stats(),
   };
 }

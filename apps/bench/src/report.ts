@@ -44,7 +44,11 @@ export function formatBurst(result: BurstResult): string {
     ? `OK: ${count(result.callers)} callers collapsed into ${count(result.loads)} load(s), one per key.`
     : `FAILED: expected ${count(result.keys)} load(s) and every caller answered correctly; ` +
       `saw ${count(result.loads)} load(s) and ${count(result.wrongAnswers)} wrong answer(s).`;
-  return `## Cold-key burst (store delay ${result.delayMs} ms)\n\n${table}\n\n${verdict}`;
+  const { misses, coalescedWaits, loads, hits } = result.stats;
+  const stats =
+    `Cache stats: ${count(misses)} misses, ${count(coalescedWaits)} of them coalesced, ` +
+    `${count(loads)} load(s), ${count(hits)} hits.`;
+  return `## Cold-key burst (store delay ${result.delayMs} ms)\n\n${table}\n\n${verdict}\n${stats}`;
 }
 
 /** The warm-hit table. */
