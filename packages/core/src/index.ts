@@ -2,6 +2,7 @@ export { AgentId } from './agent-id.js';
 export type { CacheSource, LoadOptions } from './cache-source.js';
 export { describeValue } from './describe-value.js';
 export { type IdTypeName, InvalidIdError, isInvalidIdError } from './invalid-id-error.js';
+export type { InvalidationSink } from './invalidation-sink.js';
 export {
   type EnforcementMode,
   type PolicyDecision,
