@@ -7,7 +7,7 @@ export interface ServiceGateOptions {
   /** How long the probe may take before the server counts as unreachable. @default 3_000 */
   readonly timeoutMs?: number;
   /** The environment to read `AA_REQUIRE_SERVICES` from. @default process.env */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: { readonly AA_REQUIRE_SERVICES?: string | undefined };
 }
 
 /**
