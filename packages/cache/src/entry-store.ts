@@ -1,12 +1,18 @@
-import { NO_SLOT, SlotLists } from './slot-lists.js';
+import type { EvictionPolicy } from './eviction-policy.js';
+import { hashKey } from './key-hash.js';
+import { LruPolicy } from './lru-policy.js';
+import { NO_SLOT } from './slot-lists.js';
 import { TimerWheel } from './timer-wheel.js';
+import { WindowTinyLfuPolicy } from './window-tinylfu-policy.js';
 
 export { NO_SLOT };
 
 const INITIAL_CAPACITY = 64;
-const RECENCY = 0;
 /** Marks a negative entry: a remembered `NotFound` rather than a value. */
 const NEGATIVE: unique symbol = Symbol('negative entry');
+
+/** Which entry goes when the store is full: see {@link L1CacheOptions.evictionPolicy}. */
+export type EvictionPolicyName = 'w-tinylfu' | 'lru';
 
 /** Why entries left the store on their own, counted for `stats()`. */
 export interface RemovalCounts {
@@ -23,7 +29,7 @@ export interface RemovalCounts {
  *
  * Entries live in numbered slots. A `Map` finds a key's slot; parallel arrays
  * hold the slot's key, value, promise and freshness deadline; a linked list over
- * the slots orders them by recency (front = the eviction victim); a
+ * the slots orders them for eviction (an {@link EvictionPolicy}); a
  * {@link TimerWheel} holds each entry's removal deadline (its freshness deadline
  * plus any stale window), so expired entries are reclaimed in amortized O(1) on
  * writes, with no timer and whatever the mix of TTLs. Capacity doubles up to
@@ -40,7 +46,7 @@ export class EntryStore<K, V> {
   #freshUntil: Float64Array;
   /** Per slot, when a failed reload may be retried; allocated only for fail-safe caches. */
   #retryAt: Float64Array | undefined;
-  readonly #recency: SlotLists;
+  readonly #policy: EvictionPolicy;
   readonly #removal: TimerWheel;
   #capacity: number;
   /** Slots freed by deletion, reused before fresh ones. */
@@ -59,14 +65,26 @@ export class EntryStore<K, V> {
    * @param maxEntries - the most entries held.
    * @param now - the current time, where the removal wheel starts.
    * @param trackRetries - whether to keep a fail-safe retry time per entry.
+   * @param policy - which entry is evicted when the store is full.
    * @param onEvict - told the key of each entry evicted for room.
    */
-  constructor(maxEntries: number, now: number, trackRetries: boolean, onEvict?: (key: K) => void) {
+  constructor(
+    maxEntries: number,
+    now: number,
+    trackRetries: boolean,
+    policy: EvictionPolicyName = 'lru',
+    onEvict?: (key: K) => void,
+  ) {
     this.#maxEntries = maxEntries;
-    this.#capacity = Math.min(maxEntries, INITIAL_CAPACITY);
+    // One slot more than the bound: an entry is inserted before the policy
+    // picks who leaves, since the newcomer may be the better one to keep.
+    this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY);
     this.#freshUntil = new Float64Array(this.#capacity);
     this.#retryAt = trackRetries ? new Float64Array(this.#capacity) : undefined;
-    this.#recency = new SlotLists(1, this.#capacity);
+    this.#policy =
+      policy === 'lru'
+        ? new LruPolicy(this.#capacity)
+        : new WindowTinyLfuPolicy(maxEntries, this.#capacity);
     this.#removal = new TimerWheel(this.#capacity, now);
     this.#onEvict = onEvict;
   }
@@ -88,7 +106,7 @@ export class EntryStore<K, V> {
   hit(key: K, now: number): Promise<V> | undefined {
     const slot = this.#slotOf.get(key);
     if (slot === undefined || (this.#freshUntil[slot] as number) <= now) return undefined;
-    this.#recency.moveToBack(RECENCY, slot);
+    this.#policy.onAccess(slot);
     return this.#promises[slot];
   }
 
@@ -136,16 +154,16 @@ export class EntryStore<K, V> {
     if (this.#retryAt !== undefined) this.#retryAt[slot] = time;
   }
 
-  /** Marks `slot` most recently used. */
+  /** Records a use of `slot` (a stale hit) for eviction. */
   touch(slot: number): void {
-    this.#recency.moveToBack(RECENCY, slot);
+    this.#policy.onAccess(slot);
   }
 
   /**
    * Stores `value` for `key`, with `promise` already fulfilled with it; fresh
    * until `freshUntil`, removed at `removeAt` (≥ `freshUntil`, later when a
-   * stale window applies). Reclaims expired entries first, then evicts the least
-   * recently used entry if the store is still full.
+   * stale window applies). Reclaims expired entries first, then, if the store
+   * is over its bound, evicts the entry the policy picks (possibly this one).
    */
   set(
     key: K,
@@ -192,7 +210,7 @@ export class EntryStore<K, V> {
     this.#promises = [];
     this.#freeSlots = [];
     this.#nextFreshSlot = 0;
-    this.#recency.clear();
+    this.#policy.clear();
     this.#removal.clear(now);
   }
 
@@ -205,26 +223,30 @@ export class EntryStore<K, V> {
     removeAt: number,
   ): void {
     let slot = this.#slotOf.get(key);
-    if (slot === undefined) {
-      this.reclaim(now);
-      if (this.#slotOf.size >= this.#maxEntries) this.#evictLeastRecentlyUsed();
-      slot = this.#allocateSlot();
-      this.#slotOf.set(key, slot);
-      this.#keys[slot] = key;
-      this.#recency.pushBack(RECENCY, slot);
-      this.#removal.schedule(slot, removeAt);
-    } else {
-      this.#recency.moveToBack(RECENCY, slot);
+    if (slot !== undefined) {
+      this.#policy.onUpdate(slot);
       this.#removal.reschedule(slot, removeAt);
+      this.#fill(slot, value, promise, freshUntil);
+      return;
     }
+    this.reclaim(now);
+    slot = this.#allocateSlot();
+    this.#slotOf.set(key, slot);
+    this.#keys[slot] = key;
+    this.#fill(slot, value, promise, freshUntil);
+    this.#removal.schedule(slot, removeAt);
+    this.#policy.onInsert(slot, hashKey(key));
+    if (this.#slotOf.size > this.#maxEntries) this.#evict(this.#policy.victim());
+  }
+
+  #fill(slot: number, value: V | typeof NEGATIVE, promise: Promise<V>, freshUntil: number): void {
     this.#values[slot] = value;
     this.#promises[slot] = promise;
     this.#freshUntil[slot] = freshUntil;
     this.setRetryAt(slot, 0);
   }
 
-  #evictLeastRecentlyUsed(): void {
-    const slot = this.#recency.first(RECENCY);
+  #evict(slot: number): void {
     const key = this.#keys[slot] as K;
     this.#evictions++;
     this.#deleteSlot(slot);
@@ -233,7 +255,7 @@ export class EntryStore<K, V> {
 
   #deleteSlot(slot: number): void {
     this.#slotOf.delete(this.#keys[slot] as K);
-    this.#recency.remove(slot);
+    this.#policy.onRemove(slot);
     this.#removal.unschedule(slot);
     // Drop references at once so removed values can be collected.
     this.#keys[slot] = undefined;
@@ -250,10 +272,10 @@ export class EntryStore<K, V> {
   }
 
   #grow(): void {
-    this.#capacity = Math.min(this.#maxEntries, this.#capacity * 2);
+    this.#capacity = Math.min(this.#maxEntries + 1, this.#capacity * 2);
     this.#freshUntil = grown(this.#freshUntil, this.#capacity);
     if (this.#retryAt !== undefined) this.#retryAt = grown(this.#retryAt, this.#capacity);
-    this.#recency.grow(this.#capacity);
+    this.#policy.grow(this.#capacity);
     this.#removal.grow(this.#capacity);
   }
 }

@@ -56,10 +56,16 @@ export class L1Cache<K, V> implements Disposable {
     this.#source = source;
     this.#options = resolveOptions<K, V>(options);
     this.#clock = this.#options.clock;
-    const { staleWindowMs, maxEntries, clock, name } = this.#options;
-    this.#entries = new EntryStore<K, V>(maxEntries, clock.now(), staleWindowMs > 0, (key) => {
-      if (channels.evict.hasSubscribers) channels.evict.publish({ cache: name, key });
-    });
+    const { staleWindowMs, maxEntries, evictionPolicy, clock, name } = this.#options;
+    this.#entries = new EntryStore<K, V>(
+      maxEntries,
+      clock.now(),
+      staleWindowMs > 0,
+      evictionPolicy,
+      (key) => {
+        if (channels.evict.hasSubscribers) channels.evict.publish({ cache: name, key });
+      },
+    );
     this.#loader = new Loader(source, this.#options, this.#entries, this.#stats);
   }
 

@@ -1,5 +1,6 @@
 import { describeValue } from '@aa/core';
 import { type Clock, monotonicClock } from './clock.js';
+import type { EvictionPolicyName } from './entry-store.js';
 
 /**
  * How an {@link L1Cache} keeps its entries. Every option is optional; those
@@ -37,6 +38,17 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    * @default 10_000
    */
   readonly maxEntries?: number | undefined;
+  /**
+   * Which entry goes when the cache is full:
+   * - `'w-tinylfu'`: new entries pass through a small window and must have been
+   *   seen more often recently than the entry they would displace to stay
+   *   (Caffeine's policy). A burst of one-off keys, such as an attacker's random
+   *   agent ids, cannot flush the popular ones.
+   * - `'lru'`: the least recently used entry goes.
+   *
+   * @default 'w-tinylfu'
+   */
+  readonly evictionPolicy?: EvictionPolicyName | undefined;
   /**
    * Where time is read. Must be monotonic (never go backwards).
    *
@@ -99,6 +111,7 @@ export interface ResolvedOptions<K, V> {
   readonly ttl: number | ((value: V, key: K) => number);
   readonly ttlJitter: number;
   readonly maxEntries: number;
+  readonly evictionPolicy: EvictionPolicyName;
   readonly clock: Clock;
   readonly loadTimeoutMs: number | undefined;
   readonly staleWhileRevalidateMs: number;
@@ -115,6 +128,7 @@ export const L1_CACHE_DEFAULTS = Object.freeze({
   ttlMs: 60_000,
   ttlJitter: 0,
   maxEntries: 10_000,
+  evictionPolicy: 'w-tinylfu' as EvictionPolicyName,
   staleWhileRevalidateMs: 0,
   staleIfErrorMs: 0,
   failSafeRetryMs: 1_000,
@@ -130,6 +144,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'ttlMs',
   'ttlJitter',
   'maxEntries',
+  'evictionPolicy',
   'clock',
   'loadTimeoutMs',
   'staleWhileRevalidateMs',
@@ -171,6 +186,14 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
     );
   }
 
+  const evictionPolicy =
+    options.evictionPolicy === undefined ? defaults.evictionPolicy : options.evictionPolicy;
+  if (evictionPolicy !== 'w-tinylfu' && evictionPolicy !== 'lru') {
+    throw new TypeError(
+      `Expected \`evictionPolicy\` to be 'w-tinylfu' or 'lru', got ${describeValue(evictionPolicy)}`,
+    );
+  }
+
   const name = options.name === undefined ? defaults.name : options.name;
   if (typeof name !== 'string' || name.length === 0) {
     throw new TypeError(`Expected \`name\` to be a non-empty string, got ${describeValue(name)}`);
@@ -193,6 +216,7 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
     ttl,
     ttlJitter: check('ttlJitter', options.ttlJitter, defaults.ttlJitter, isFraction),
     maxEntries: check('maxEntries', options.maxEntries, defaults.maxEntries, isEntryCount),
+    evictionPolicy,
     clock,
     loadTimeoutMs:
       options.loadTimeoutMs === undefined

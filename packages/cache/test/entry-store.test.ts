@@ -71,7 +71,7 @@ describe('EntryStore', () => {
 
   it('evicts the least recently used entry and reports its key', () => {
     const evicted: string[] = [];
-    const store = new EntryStore<string, number>(2, 0, false, (key) => evicted.push(key));
+    const store = new EntryStore<string, number>(2, 0, false, 'lru', (key) => evicted.push(key));
     store.set('a', 1, Promise.resolve(1), 0, 100, 100);
     store.set('b', 2, Promise.resolve(2), 0, 100, 100);
     store.hit('a', 1);

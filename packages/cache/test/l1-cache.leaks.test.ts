@@ -67,7 +67,7 @@ describe('L1Cache', () => {
     it('lets go of the values it evicts, invalidates and clears', async () => {
       const cache = new L1Cache<string, object>(
         { load: async (key) => ({ key }) },
-        { maxEntries: 2 },
+        { maxEntries: 2, evictionPolicy: 'lru' },
       );
       const refs: WeakRef<object>[] = [];
       for (const key of ['evicted first', 'evicted next', 'invalidated', 'cleared']) {

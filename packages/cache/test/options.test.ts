@@ -17,6 +17,7 @@ describe('L1Cache', () => {
         ttlMs: 60_000,
         ttlJitter: 0,
         maxEntries: 10_000,
+        evictionPolicy: 'w-tinylfu',
         staleWhileRevalidateMs: 0,
         staleIfErrorMs: 0,
         failSafeRetryMs: 1_000,
@@ -50,7 +51,7 @@ describe('L1Cache', () => {
       ],
       [
         { ttl: 1_000 },
-        'Expected options among `ttlMs`, `ttlJitter`, `maxEntries`, `clock`, `loadTimeoutMs`, `staleWhileRevalidateMs`, `staleIfErrorMs`, `failSafeRetryMs`, `notFoundTtlMs`, `name`, got unknown option `ttl`',
+        'Expected options among `ttlMs`, `ttlJitter`, `maxEntries`, `evictionPolicy`, `clock`, `loadTimeoutMs`, `staleWhileRevalidateMs`, `staleIfErrorMs`, `failSafeRetryMs`, `notFoundTtlMs`, `name`, got unknown option `ttl`',
       ],
       [{ ttlJitter: 1 }, 'Expected `ttlJitter` to be a number >= 0 and < 1, got `1` (number)'],
       [{ ttlJitter: -0.1 }, 'got `-0.1` (number)'],
@@ -76,6 +77,10 @@ describe('L1Cache', () => {
       [
         { notFoundTtlMs: Number.POSITIVE_INFINITY },
         'Expected `notFoundTtlMs` to be a finite number >= 0, got `Infinity` (number)',
+      ],
+      [
+        { evictionPolicy: 'lfu' },
+        "Expected `evictionPolicy` to be 'w-tinylfu' or 'lru', got `\"lfu\"` (string)",
       ],
       [{ name: '' }, 'Expected `name` to be a non-empty string, got `""` (string)'],
       [{ name: 42 }, 'Expected `name` to be a non-empty string, got `42` (number)'],

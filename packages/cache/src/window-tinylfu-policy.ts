@@ -1,0 +1,161 @@
+import type { EvictionPolicy } from './eviction-policy.js';
+import { FrequencySketch } from './frequency-sketch.js';
+import { NO_SLOT, SlotLists } from './slot-lists.js';
+
+// Segments, each an LRU list: new entries land in the small window; entries
+// evicted from the window must win admission into the main area, whose
+// probation part holds entries seen once there and whose protected part holds
+// entries used again.
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+const WINDOW_SHARE = 0.01;
+const PROTECTED_SHARE = 0.8;
+// A candidate this popular still gets in now and then, even against a more
+// popular victim, so an attacker cannot pin the victim by inflating its
+// estimate through hash collisions (Caffeine's defence against hash flooding).
+const HASH_FLOOD_THRESHOLD = 6;
+const HASH_FLOOD_ADMIT_ONE_IN = 128;
+// Where the main area's victim is looked for, in order; the window is the last
+// resort of a cache too small to have a main area.
+const VICTIM_SEGMENTS = [PROBATION, PROTECTED, WINDOW] as const;
+
+/**
+ * W-TinyLFU (Einziger, Friedman & Manes; Caffeine's default): a 1 % LRU window
+ * absorbs bursts of new keys, and a segmented LRU main area (80 % protected,
+ * 20 % probation) keeps what is popular. An entry evicted from the window only
+ * enters the main area if a frequency sketch says it has been seen more often
+ * recently than the main area's own victim; otherwise it is the one to go. One-
+ * off keys (a scan, an attacker's random agent ids) therefore pass through the
+ * window without displacing the hot set.
+ *
+ * Every operation is O(1); a hit costs one sketch increment (the key's hash is
+ * computed once, at insertion) and a move between lists.
+ */
+export class WindowTinyLfuPolicy implements EvictionPolicy {
+  readonly #segments: SlotLists;
+  readonly #sketch: FrequencySketch;
+  #segmentOf: Uint8Array;
+  #hashOf: Uint32Array;
+  readonly #windowMax: number;
+  readonly #protectedMax: number;
+  #windowSize = 0;
+  #protectedSize = 0;
+  /** The entry last moved out of the window, if it has not been decided on. */
+  #candidate = NO_SLOT;
+
+  constructor(maxEntries: number, capacity: number) {
+    this.#segments = new SlotLists(3, capacity);
+    this.#sketch = new FrequencySketch(maxEntries);
+    this.#segmentOf = new Uint8Array(capacity);
+    this.#hashOf = new Uint32Array(capacity);
+    this.#windowMax = Math.max(1, Math.round(maxEntries * WINDOW_SHARE));
+    this.#protectedMax = Math.round((maxEntries - this.#windowMax) * PROTECTED_SHARE);
+  }
+
+  onInsert(slot: number, hash: number): void {
+    this.#hashOf[slot] = hash;
+    this.#sketch.increment(hash);
+    this.#segmentOf[slot] = WINDOW;
+    this.#segments.pushBack(WINDOW, slot);
+    if (++this.#windowSize > this.#windowMax) {
+      const overflow = this.#segments.first(WINDOW);
+      this.#moveTo(PROBATION, overflow);
+      this.#windowSize--;
+      this.#candidate = overflow;
+    }
+  }
+
+  onAccess(slot: number): void {
+    this.#sketch.increment(this.#hashOf[slot] as number);
+    this.#touch(slot);
+  }
+
+  onUpdate(slot: number): void {
+    this.#sketch.increment(this.#hashOf[slot] as number);
+    this.#touch(slot);
+  }
+
+  onRemove(slot: number): void {
+    const segment = this.#segmentOf[slot];
+    if (segment === WINDOW) this.#windowSize--;
+    else if (segment === PROTECTED) this.#protectedSize--;
+    if (this.#candidate === slot) this.#candidate = NO_SLOT;
+    this.#segments.remove(slot);
+  }
+
+  /**
+   * The window's latest overflow (the candidate) against the main area's least
+   * recently used probation entry (the victim): the less frequently seen one
+   * goes; on a tie the victim stays, as it has already earned its place.
+   */
+  victim(): number {
+    const candidate = this.#candidate;
+    this.#candidate = NO_SLOT;
+    const victim = this.#mainVictim(candidate);
+    if (candidate === NO_SLOT) return victim;
+    if (victim === NO_SLOT) return candidate;
+    return this.#admit(candidate, victim) ? victim : candidate;
+  }
+
+  grow(capacity: number): void {
+    this.#segments.grow(capacity);
+    this.#segmentOf = grown(this.#segmentOf, new Uint8Array(capacity));
+    this.#hashOf = grown(this.#hashOf, new Uint32Array(capacity));
+  }
+
+  clear(): void {
+    this.#segments.clear();
+    this.#sketch.clear();
+    this.#windowSize = 0;
+    this.#protectedSize = 0;
+    this.#candidate = NO_SLOT;
+  }
+
+  #touch(slot: number): void {
+    switch (this.#segmentOf[slot]) {
+      case WINDOW:
+        this.#segments.moveToBack(WINDOW, slot);
+        return;
+      case PROBATION:
+        this.#moveTo(PROTECTED, slot);
+        if (++this.#protectedSize > this.#protectedMax) {
+          this.#moveTo(PROBATION, this.#segments.first(PROTECTED));
+          this.#protectedSize--;
+        }
+        return;
+      default:
+        this.#segments.moveToBack(PROTECTED, slot);
+    }
+  }
+
+  /** The main area's eviction victim other than `candidate`, or NO_SLOT. */
+  #mainVictim(candidate: number): number {
+    for (const segment of VICTIM_SEGMENTS) {
+      const first = this.#segments.first(segment);
+      if (first !== NO_SLOT && first !== candidate) return first;
+    }
+    return NO_SLOT;
+  }
+
+  #admit(candidate: number, victim: number): boolean {
+    const candidateFrequency = this.#sketch.frequency(this.#hashOf[candidate] as number);
+    const victimFrequency = this.#sketch.frequency(this.#hashOf[victim] as number);
+    if (candidateFrequency > victimFrequency) return true;
+    return (
+      candidateFrequency >= HASH_FLOOD_THRESHOLD &&
+      Math.floor(Math.random() * HASH_FLOOD_ADMIT_ONE_IN) === 0
+    );
+  }
+
+  #moveTo(segment: number, slot: number): void {
+    this.#segments.remove(slot);
+    this.#segments.pushBack(segment, slot);
+    this.#segmentOf[slot] = segment;
+  }
+}
+
+function grown<T extends Uint8Array | Uint32Array>(array: T, larger: T): T {
+  larger.set(array);
+  return larger;
+}
