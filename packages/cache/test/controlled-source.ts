@@ -30,6 +30,13 @@ export class ControlledSource<K, V> implements CacheSource<K, V> {
     this.#load(index).resolve(value);
   }
 
+  /** The signal the cache handed to the source for load number `index`. */
+  signalOf(index: number): AbortSignal {
+    const signal = this.#load(index).options?.signal;
+    if (signal === undefined) throw new Error(`load #${index} was given no signal`);
+    return signal;
+  }
+
   /** Fails load number `index` (0-based) with `reason`. */
   reject(index: number, reason: unknown): void {
     this.#load(index).reject(reason);
@@ -59,4 +66,27 @@ export async function isPending(promise: Promise<unknown>): Promise<boolean> {
   promise.then(done, done);
   await settle();
   return pending;
+}
+
+/** How a promise has settled so far, as {@link observe} records it. */
+export interface Outcome<T> {
+  state: 'pending' | 'fulfilled' | 'rejected';
+  value?: T;
+  reason?: unknown;
+}
+
+/** Records how `promise` settles without ever leaving it unhandled. */
+export function observe<T>(promise: Promise<T>): Outcome<T> {
+  const outcome: Outcome<T> = { state: 'pending' };
+  promise.then(
+    (value) => {
+      outcome.state = 'fulfilled';
+      outcome.value = value;
+    },
+    (reason: unknown) => {
+      outcome.state = 'rejected';
+      outcome.reason = reason;
+    },
+  );
+  return outcome;
 }

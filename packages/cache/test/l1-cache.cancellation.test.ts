@@ -1,35 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { L1Cache } from '../src/index.js';
-import { ControlledSource, settle } from './controlled-source.js';
+import { ControlledSource, observe, settle } from './controlled-source.js';
 
 function setup() {
   const source = new ControlledSource<string, string>();
   return { source, cache: new L1Cache(source) };
-}
-
-/** The signal the cache handed to the source for load number `index`. */
-function signalOf(source: ControlledSource<string, string>, index: number): AbortSignal {
-  const signal = source.loads[index]?.options?.signal;
-  if (signal === undefined) throw new Error(`load #${index} was given no signal`);
-  return signal;
-}
-
-/** Records how `promise` settles without ever leaving it unhandled. */
-function observe<T>(promise: Promise<T>) {
-  const outcome: { state: 'pending' | 'fulfilled' | 'rejected'; value?: T; reason?: unknown } = {
-    state: 'pending',
-  };
-  promise.then(
-    (value) => {
-      outcome.state = 'fulfilled';
-      outcome.value = value;
-    },
-    (reason: unknown) => {
-      outcome.state = 'rejected';
-      outcome.reason = reason;
-    },
-  );
-  return outcome;
 }
 
 /** An AbortSignal that can tell how many 'abort' listeners are registered on it. */
@@ -83,7 +58,7 @@ describe('L1Cache', () => {
         expect(aborted.reason).toBe(reason);
         expect(signalled.state).toBe('pending');
         expect(unsignalled.state).toBe('pending');
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
       });
 
       it("rejects that caller with the signal's default AbortError when aborted without a reason", async () => {
@@ -124,7 +99,7 @@ describe('L1Cache', () => {
 
         leaving.abort(new Error('gone'));
         await settle();
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
 
         source.resolve(0, 'value');
         await expect(signalled).resolves.toBe('value');
@@ -145,7 +120,7 @@ describe('L1Cache', () => {
         controllers[0]?.abort(new Error('first left'));
         controllers[1]?.abort(new Error('second left'));
         await settle();
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
         expect(cache.pendingLoads).toBe(1);
 
         source.resolve(0, 'value');
@@ -172,11 +147,11 @@ describe('L1Cache', () => {
 
         first.abort(new Error('first left'));
         await settle();
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
 
         second.abort(new Error('second left'));
         await settle();
-        expect(signalOf(source, 0).aborted).toBe(true);
+        expect(source.signalOf(0).aborted).toBe(true);
         expect(callers.map((caller) => caller.reason)).toEqual([
           first.signal.reason,
           second.signal.reason,
@@ -198,7 +173,7 @@ describe('L1Cache', () => {
           controller.signal.reason,
           controller.signal.reason,
         ]);
-        expect(signalOf(source, 0).aborted).toBe(true);
+        expect(source.signalOf(0).aborted).toBe(true);
         expect(cache.pendingLoads).toBe(0);
         expect(cache.stats().cancellations).toBe(2);
       });
@@ -214,7 +189,7 @@ describe('L1Cache', () => {
 
         const next = cache.get('k');
         expect(source.callCount).toBe(2);
-        expect(signalOf(source, 1).aborted).toBe(false);
+        expect(source.signalOf(1).aborted).toBe(false);
         source.resolve(1, 'fresh');
         await expect(next).resolves.toBe('fresh');
         expect(cache.peek('k')).toBe('fresh');
@@ -280,7 +255,7 @@ describe('L1Cache', () => {
         for (const controller of controllers) controller.abort();
         await settle();
 
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
         expect(cache.pendingLoads).toBe(1);
         source.resolve(0, 'value');
         await expect(pinned).resolves.toBe('value');
@@ -296,7 +271,7 @@ describe('L1Cache', () => {
         controller.abort();
         await settle();
 
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
         source.resolve(0, 'value');
         await expect(pinned).resolves.toBe('value');
       });
@@ -340,7 +315,7 @@ describe('L1Cache', () => {
 
         await expect(cache.get('k', { signal: AbortSignal.abort() })).rejects.toThrow();
         expect(source.callCount).toBe(1);
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
 
         source.resolve(0, 'value');
         await expect(waiting).resolves.toBe('value');

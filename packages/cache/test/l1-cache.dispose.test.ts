@@ -8,36 +8,11 @@ import {
   L1Cache,
   type L1CacheOptions,
 } from '../src/index.js';
-import { ControlledSource, settle } from './controlled-source.js';
+import { ControlledSource, observe, settle } from './controlled-source.js';
 
 function setup(options: L1CacheOptions<string, string> = {}) {
   const source = new ControlledSource<string, string>();
   return { source, cache: new L1Cache(source, { name: 'policies', ...options }) };
-}
-
-/** The signal the cache handed to the source for load number `index`. */
-function signalOf(source: ControlledSource<string, string>, index: number): AbortSignal {
-  const signal = source.loads[index]?.options?.signal;
-  if (signal === undefined) throw new Error(`load #${index} was given no signal`);
-  return signal;
-}
-
-/** Records how `promise` settles without ever leaving it unhandled. */
-function observe<T>(promise: Promise<T>) {
-  const outcome: { state: 'pending' | 'fulfilled' | 'rejected'; value?: T; reason?: unknown } = {
-    state: 'pending',
-  };
-  promise.then(
-    (value) => {
-      outcome.state = 'fulfilled';
-      outcome.value = value;
-    },
-    (reason: unknown) => {
-      outcome.state = 'rejected';
-      outcome.reason = reason;
-    },
-  );
-  return outcome;
 }
 
 /** Warms `keys` into `cache`, each with the value `v:<key>`. */
@@ -117,7 +92,7 @@ describe('L1Cache', () => {
 
         cache.dispose();
 
-        const reasons = [signalOf(source, 0), signalOf(source, 1)].map((signal) => {
+        const reasons = [source.signalOf(0), source.signalOf(1)].map((signal) => {
           expect(signal.aborted).toBe(true);
           return signal.reason as unknown;
         });
@@ -139,9 +114,9 @@ describe('L1Cache', () => {
         await settle();
 
         expect(callers.map((caller) => caller.state)).toEqual(['rejected', 'rejected', 'rejected']);
-        expect(callers[0]?.reason).toBe(signalOf(source, 0).reason);
-        expect(callers[1]?.reason).toBe(signalOf(source, 0).reason);
-        expect(callers[2]?.reason).toBe(signalOf(source, 1).reason);
+        expect(callers[0]?.reason).toBe(source.signalOf(0).reason);
+        expect(callers[1]?.reason).toBe(source.signalOf(0).reason);
+        expect(callers[2]?.reason).toBe(source.signalOf(1).reason);
         expect(callers[0]?.reason).toBeInstanceOf(CacheDisposedError);
         expect(callers[0]?.reason).toHaveProperty('message', expect.stringContaining('"policies"'));
       });
@@ -156,9 +131,9 @@ describe('L1Cache', () => {
         await settle();
 
         expect(current.reason).toBeInstanceOf(CacheDisposedError);
-        expect(signalOf(source, 1).aborted).toBe(true);
-        expect(signalOf(source, 0).aborted).toBe(true);
-        expect(signalOf(source, 0).reason).toBeInstanceOf(CacheDisposedError);
+        expect(source.signalOf(1).aborted).toBe(true);
+        expect(source.signalOf(0).aborted).toBe(true);
+        expect(source.signalOf(0).reason).toBeInstanceOf(CacheDisposedError);
         expect(disowned.state).toBe('rejected');
         expect(disowned.reason).toBeInstanceOf(CacheDisposedError);
       });
@@ -171,7 +146,7 @@ describe('L1Cache', () => {
         cache.dispose();
         await settle();
 
-        expect(signalOf(source, 0).aborted).toBe(true);
+        expect(source.signalOf(0).aborted).toBe(true);
         expect(disowned.reason).toBeInstanceOf(CacheDisposedError);
       });
 
@@ -246,14 +221,14 @@ describe('L1Cache', () => {
       const { source, cache } = setup();
       const caller = observe(cache.get('k'));
       cache.dispose();
-      const reason: unknown = signalOf(source, 0).reason;
+      const reason: unknown = source.signalOf(0).reason;
       await settle();
 
       expect(() => cache.dispose()).not.toThrow();
       expect(() => cache[Symbol.dispose]()).not.toThrow();
       await settle();
 
-      expect(signalOf(source, 0).reason).toBe(reason);
+      expect(source.signalOf(0).reason).toBe(reason);
       expect(caller.reason).toBe(reason);
       expect(cache.size).toBe(0);
       await expect(cache.get('k')).rejects.toBeInstanceOf(CacheDisposedError);
@@ -274,7 +249,7 @@ describe('L1Cache', () => {
       await settle();
 
       expect(cache.size).toBe(0);
-      expect(signalOf(source, 1).reason).toBeInstanceOf(CacheDisposedError);
+      expect(source.signalOf(1).reason).toBeInstanceOf(CacheDisposedError);
       expect(caller.reason).toBeInstanceOf(CacheDisposedError);
       await expect(cache.get('warm')).rejects.toBeInstanceOf(CacheDisposedError);
     });
@@ -287,11 +262,11 @@ describe('L1Cache', () => {
         using cache = new L1Cache(source);
         escaped = cache;
         caller = observe(cache.get('k'));
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
       }
       await settle();
 
-      expect(signalOf(source, 0).reason).toBeInstanceOf(CacheDisposedError);
+      expect(source.signalOf(0).reason).toBeInstanceOf(CacheDisposedError);
       expect(caller.reason).toBeInstanceOf(CacheDisposedError);
       await expect(escaped.get('k')).rejects.toBeInstanceOf(CacheDisposedError);
     });

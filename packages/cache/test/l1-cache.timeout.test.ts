@@ -7,7 +7,7 @@ import {
   type L1CacheOptions,
   LoadTimeoutError,
 } from '../src/index.js';
-import { ControlledSource, settle } from './controlled-source.js';
+import { ControlledSource, observe, settle } from './controlled-source.js';
 
 const TIMEOUT_MS = 1_000;
 
@@ -15,31 +15,6 @@ function setup(options: L1CacheOptions<string, string> = {}) {
   const source = new ControlledSource<string, string>();
   const cache = new L1Cache(source, { loadTimeoutMs: TIMEOUT_MS, ...options });
   return { source, cache };
-}
-
-/** The signal the cache handed to the source for load number `index`. */
-function signalOf(source: ControlledSource<string, string>, index: number): AbortSignal {
-  const signal = source.loads[index]?.options?.signal;
-  if (signal === undefined) throw new Error(`load #${index} was given no signal`);
-  return signal;
-}
-
-/** Records how `promise` settles without ever leaving it unhandled. */
-function observe<T>(promise: Promise<T>) {
-  const outcome: { state: 'pending' | 'fulfilled' | 'rejected'; value?: T; reason?: unknown } = {
-    state: 'pending',
-  };
-  promise.then(
-    (value) => {
-      outcome.state = 'fulfilled';
-      outcome.value = value;
-    },
-    (reason: unknown) => {
-      outcome.state = 'rejected';
-      outcome.reason = reason;
-    },
-  );
-  return outcome;
 }
 
 function activeTimeouts(): number {
@@ -126,7 +101,7 @@ describe('L1Cache', () => {
       it('aborts the signal handed to the source with the LoadTimeoutError as its reason', async () => {
         const { source, cache } = setup();
         const caller = observe(cache.get('k'));
-        const signal = signalOf(source, 0);
+        const signal = source.signalOf(0);
         const onAbort = vi.fn();
         signal.addEventListener('abort', onAbort);
 
@@ -152,7 +127,7 @@ describe('L1Cache', () => {
         const second = cache.get('k');
         expect(source.callCount).toBe(2);
         expect(cache.pendingLoads).toBe(1);
-        expect(signalOf(source, 1).aborted).toBe(false);
+        expect(source.signalOf(1).aborted).toBe(false);
         source.resolve(1, 'second');
         await expect(second).resolves.toBe('second');
         expect(cache.peek('k')).toBe('second');
@@ -236,7 +211,7 @@ describe('L1Cache', () => {
         await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
 
         expect(caller).toMatchObject({ state: 'fulfilled', value: 'old' });
-        expect(signalOf(source, 1).reason).toBeInstanceOf(LoadTimeoutError);
+        expect(source.signalOf(1).reason).toBeInstanceOf(LoadTimeoutError);
         expect(cache.stats()).toMatchObject({ loadTimeouts: 1, failSafeFallbacks: 1 });
       });
     });
@@ -253,7 +228,7 @@ describe('L1Cache', () => {
         expect(vi.getTimerCount()).toBe(0);
 
         await vi.advanceTimersByTimeAsync(TIMEOUT_MS * 10);
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
         expect(cache.peek('k')).toBe('value');
         expect(cache.stats()).toMatchObject({ loadTimeouts: 0, loadFailures: 0 });
       });
@@ -268,7 +243,7 @@ describe('L1Cache', () => {
         expect(vi.getTimerCount()).toBe(0);
 
         await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
-        expect(signalOf(source, 0).aborted).toBe(false);
+        expect(source.signalOf(0).aborted).toBe(false);
         expect(cache.stats()).toMatchObject({ loadTimeouts: 0, loadFailures: 1 });
       });
 
@@ -322,9 +297,9 @@ describe('L1Cache', () => {
 
         expect(older.map((caller) => caller.state)).toEqual(['rejected', 'rejected']);
         expect(older[0]?.reason).toBeInstanceOf(LoadTimeoutError);
-        expect(signalOf(source, 0).aborted).toBe(true);
+        expect(source.signalOf(0).aborted).toBe(true);
         expect(newer.state).toBe('pending');
-        expect(signalOf(source, 1).aborted).toBe(false);
+        expect(source.signalOf(1).aborted).toBe(false);
         expect(cache.pendingLoads).toBe(1);
 
         const joined = observe(cache.get('k'));
@@ -345,14 +320,14 @@ describe('L1Cache', () => {
         const newer = observe(cache.get('k'));
 
         await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
-        expect(signalOf(source, 0).aborted).toBe(true);
+        expect(source.signalOf(0).aborted).toBe(true);
         expect(newer.state).toBe('pending');
 
         await vi.advanceTimersByTimeAsync(1);
         expect(newer.state).toBe('rejected');
         expect(newer.reason).toBeInstanceOf(LoadTimeoutError);
-        expect(newer.reason).not.toBe(signalOf(source, 0).reason);
-        expect(signalOf(source, 1).reason).toBe(newer.reason);
+        expect(newer.reason).not.toBe(source.signalOf(0).reason);
+        expect(source.signalOf(1).reason).toBe(newer.reason);
         expect(cache.stats().loadTimeouts).toBe(2);
       });
     });
