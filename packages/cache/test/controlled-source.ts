@@ -1,4 +1,6 @@
 import type { CacheSource, LoadOptions } from '@aa/core';
+import { ManualClock } from '@aa/testing';
+import { L1Cache, type L1CacheOptions } from '../src/index.js';
 
 interface PendingLoad<K, V> {
   readonly key: K;
@@ -89,4 +91,20 @@ export function observe<T>(promise: Promise<T>): Outcome<T> {
     },
   );
   return outcome;
+}
+
+/**
+ * A cache over a {@link ControlledSource} holding 'v1' for 'k' (load #0),
+ * loaded at time 0 with a TTL of `ttlMs` (unless `options` says otherwise), and
+ * the clock moved `ttlMs` on: where the stale windows begin.
+ */
+export async function expiredEntry(ttlMs: number, options: L1CacheOptions<string, string>) {
+  const clock = new ManualClock();
+  const source = new ControlledSource<string, string>();
+  const cache = new L1Cache(source, { ttlMs, clock, ...options });
+  const loading = cache.get('k');
+  source.resolve(0, 'v1');
+  await loading;
+  clock.advance(ttlMs);
+  return { clock, source, cache };
 }

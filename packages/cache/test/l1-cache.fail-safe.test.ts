@@ -8,44 +8,29 @@ import {
   type L1CacheOptions,
   LoadTimeoutError,
 } from '../src/index.js';
-import { ControlledSource, isPending, settle } from './controlled-source.js';
+import { ControlledSource, expiredEntry, isPending, settle } from './controlled-source.js';
 
 const TTL_MS = 1_000;
 const STALE_IF_ERROR_MS = 5_000;
 
-/**
- * A fail-safe cache holding 'v1' for 'k' (load #0), loaded at time 0, with the
- * clock moved to the instant it expired.
- */
-async function expiredEntry(options: L1CacheOptions<string, string> = {}) {
-  const clock = new ManualClock();
-  const source = new ControlledSource<string, string>();
-  const cache = new L1Cache(source, {
-    ttlMs: TTL_MS,
-    staleIfErrorMs: STALE_IF_ERROR_MS,
-    clock,
-    ...options,
-  });
-  const loading = cache.get('k');
-  source.resolve(0, 'v1');
-  await loading;
-  clock.advance(TTL_MS);
-  return { clock, source, cache };
-}
-
 /** {@link expiredEntry}, then a reload (load #1) that failed and was answered with 'v1'. */
 async function afterFallback(options: L1CacheOptions<string, string> = {}) {
-  const fixture = await expiredEntry(options);
+  const fixture = await expiredEntryWith(options);
   const reload = fixture.cache.get('k');
   fixture.source.reject(1, StorageError.backend('down'));
   await expect(reload).resolves.toBe('v1');
   return fixture;
 }
 
+/** The shared expired-entry fixture with this file's TTL and window. */
+function expiredEntryWith(options: L1CacheOptions<string, string> = {}) {
+  return expiredEntry(TTL_MS, { staleIfErrorMs: STALE_IF_ERROR_MS, ...options });
+}
+
 describe('L1Cache', () => {
   describe('staleIfErrorMs (fail-safe)', () => {
     it('gives every caller waiting on a failed load the stale value instead of the error', async () => {
-      const { source, cache } = await expiredEntry();
+      const { source, cache } = await expiredEntryWith();
 
       const reads = Array.from({ length: 10 }, () => cache.get('k'));
       expect(await isPending(reads[0] as Promise<string>)).toBe(true);
@@ -142,7 +127,7 @@ describe('L1Cache', () => {
     });
 
     it('returns the error when the stale value expired staleIfErrorMs ago or more', async () => {
-      const { clock, source, cache } = await expiredEntry();
+      const { clock, source, cache } = await expiredEntryWith();
 
       clock.advance(STALE_IF_ERROR_MS);
       const failure = StorageError.backend('down');
@@ -154,7 +139,7 @@ describe('L1Cache', () => {
     });
 
     it('judges the stale value by its age when the load fails, not when it started', async () => {
-      const { clock, source, cache } = await expiredEntry();
+      const { clock, source, cache } = await expiredEntryWith();
 
       clock.advance(STALE_IF_ERROR_MS - 1);
       const failure = StorageError.backend('down');
@@ -167,7 +152,7 @@ describe('L1Cache', () => {
     });
 
     it('does not replace a NotFound with the stale value: it drops the stale entry and callers get NotFound', async () => {
-      const { source, cache } = await expiredEntry();
+      const { source, cache } = await expiredEntryWith();
 
       const notFound = StorageError.notFound('k was deleted');
       const reads = [cache.get('k'), cache.get('k')];
@@ -191,7 +176,7 @@ describe('L1Cache', () => {
 
       it('answers a load that times out with the stale value', async () => {
         vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-        const { source, cache } = await expiredEntry({ loadTimeoutMs: 100 });
+        const { source, cache } = await expiredEntryWith({ loadTimeoutMs: 100 });
 
         const reads = [cache.get('k'), cache.get('k')];
         vi.advanceTimersByTime(99);
@@ -256,7 +241,7 @@ describe('L1Cache', () => {
       });
 
       it('gives the error, not the stale value, to callers of a load that fails after it', async () => {
-        const { source, cache } = await expiredEntry();
+        const { source, cache } = await expiredEntryWith();
 
         const read = cache.get('k');
         dropKey(cache);

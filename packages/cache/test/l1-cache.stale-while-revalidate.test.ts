@@ -1,36 +1,20 @@
 import { StorageError } from '@aa/core';
-import { ManualClock } from '@aa/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { L1Cache, type L1CacheOptions } from '../src/index.js';
-import { ControlledSource, isPending, settle } from './controlled-source.js';
+import type { L1Cache, L1CacheOptions } from '../src/index.js';
+import { expiredEntry, isPending, settle } from './controlled-source.js';
 
 const TTL_MS = 1_000;
 const WINDOW_MS = 500;
 
-/**
- * A cache holding 'v1' for 'k' (load #0), loaded at time 0, with the clock moved
- * to the instant it expired: the start of the stale-while-revalidate window.
- */
-async function expiredEntry(options: L1CacheOptions<string, string> = {}) {
-  const clock = new ManualClock();
-  const source = new ControlledSource<string, string>();
-  const cache = new L1Cache(source, {
-    ttlMs: TTL_MS,
-    staleWhileRevalidateMs: WINDOW_MS,
-    clock,
-    ...options,
-  });
-  const loading = cache.get('k');
-  source.resolve(0, 'v1');
-  await loading;
-  clock.advance(TTL_MS);
-  return { clock, source, cache };
+/** The shared expired-entry fixture with this file's TTL and window. */
+function expiredEntryWith(options: L1CacheOptions<string, string> = {}) {
+  return expiredEntry(TTL_MS, { staleWhileRevalidateMs: WINDOW_MS, ...options });
 }
 
 describe('L1Cache', () => {
   describe('staleWhileRevalidateMs', () => {
     it('returns the stale value at once, before the background refresh settles', async () => {
-      const { source, cache } = await expiredEntry();
+      const { source, cache } = await expiredEntryWith();
 
       const read = cache.get('k');
 
@@ -43,7 +27,7 @@ describe('L1Cache', () => {
     });
 
     it('starts exactly one background refresh however many gets arrive in the window', async () => {
-      const { clock, source, cache } = await expiredEntry();
+      const { clock, source, cache } = await expiredEntryWith();
 
       const reads: Promise<string>[] = [];
       for (let step = 0; step < 50; step++) {
@@ -58,7 +42,7 @@ describe('L1Cache', () => {
     });
 
     it('keeps returning the stale value, and starts no second refresh, while one is in flight', async () => {
-      const { clock, source, cache } = await expiredEntry();
+      const { clock, source, cache } = await expiredEntryWith();
       await cache.get('k');
       expect(source.callCount).toBe(2);
 
@@ -72,7 +56,7 @@ describe('L1Cache', () => {
     });
 
     it('lets a get that misses after the window joins the refresh still in flight', async () => {
-      const { clock, source, cache } = await expiredEntry();
+      const { clock, source, cache } = await expiredEntryWith();
       await cache.get('k');
 
       clock.advance(WINDOW_MS);
@@ -86,7 +70,7 @@ describe('L1Cache', () => {
     });
 
     it('stores the refreshed value and serves it fresh, its TTL counted from the refresh', async () => {
-      const { clock, source, cache } = await expiredEntry();
+      const { clock, source, cache } = await expiredEntryWith();
       await cache.get('k');
 
       clock.advance(100);
@@ -115,7 +99,7 @@ describe('L1Cache', () => {
       });
 
       it('counts it in refreshFailures and loadFailures', async () => {
-        const { source, cache } = await expiredEntry();
+        const { source, cache } = await expiredEntryWith();
         await cache.get('k');
 
         source.reject(1, StorageError.backend('down'));
@@ -131,7 +115,7 @@ describe('L1Cache', () => {
       });
 
       it('raises no unhandled rejection, though no caller awaits the refresh', async () => {
-        const { source, cache } = await expiredEntry();
+        const { source, cache } = await expiredEntryWith();
         void cache.get('k');
 
         source.reject(1, new Error('refresh failed'));
@@ -142,7 +126,7 @@ describe('L1Cache', () => {
       });
 
       it('keeps serving the stale value until the window ends', async () => {
-        const { clock, source, cache } = await expiredEntry();
+        const { clock, source, cache } = await expiredEntryWith();
         await cache.get('k');
         source.reject(1, StorageError.backend('down'));
         await settle();
@@ -161,7 +145,7 @@ describe('L1Cache', () => {
       });
 
       it('does not refresh the key again before failSafeRetryMs (default 1000) has passed', async () => {
-        const { clock, source, cache } = await expiredEntry({ staleWhileRevalidateMs: 5_000 });
+        const { clock, source, cache } = await expiredEntryWith({ staleWhileRevalidateMs: 5_000 });
         await cache.get('k');
         source.reject(1, StorageError.backend('down'));
         await settle();
@@ -194,7 +178,7 @@ describe('L1Cache', () => {
       ])(
         'holds off the next refresh for failSafeRetryMs when %s',
         async (_, ttlMs, sourceFails) => {
-          const { clock, source, cache } = await expiredEntry({
+          const { clock, source, cache } = await expiredEntryWith({
             ttlMs,
             staleWhileRevalidateMs: 5_000,
           });
@@ -221,7 +205,7 @@ describe('L1Cache', () => {
       ])(
         'lets a failing backend see one refresh per failSafeRetryMs (%s) through a 5 s window',
         async (_, failSafeRetryMs, refreshes) => {
-          const { clock, source, cache } = await expiredEntry({
+          const { clock, source, cache } = await expiredEntryWith({
             staleWhileRevalidateMs: 5_000,
             failSafeRetryMs,
           });
@@ -248,7 +232,7 @@ describe('L1Cache', () => {
     });
 
     it('treats an entry expired past the window as a miss: a normal load the caller waits for', async () => {
-      const { clock, source, cache } = await expiredEntry();
+      const { clock, source, cache } = await expiredEntryWith();
 
       clock.advance(WINDOW_MS);
       const miss = cache.get('k');
@@ -267,7 +251,7 @@ describe('L1Cache', () => {
       }
 
       it('keeps the refresh from storing its older value', async () => {
-        const { source, cache } = await expiredEntry();
+        const { source, cache } = await expiredEntryWith();
         await cache.get('k');
 
         dropKey(cache);
@@ -283,7 +267,7 @@ describe('L1Cache', () => {
       });
 
       it('makes a get after it start a new load and get the new value, whenever the refresh settles', async () => {
-        const { source, cache } = await expiredEntry();
+        const { source, cache } = await expiredEntryWith();
         await cache.get('k');
 
         dropKey(cache);
@@ -301,7 +285,7 @@ describe('L1Cache', () => {
       });
 
       it('drops the stale value: no later get returns it, even when the new load fails', async () => {
-        const { source, cache } = await expiredEntry();
+        const { source, cache } = await expiredEntryWith();
         await cache.get('k');
 
         dropKey(cache);
@@ -322,7 +306,7 @@ describe('L1Cache', () => {
 
     describe('peek()', () => {
       it('never returns the stale value: not in the window, during the refresh, nor after it failed', async () => {
-        const { clock, source, cache } = await expiredEntry();
+        const { clock, source, cache } = await expiredEntryWith();
         expect(cache.peek('k')).toBeUndefined();
 
         await cache.get('k');
