@@ -13,6 +13,7 @@ export {
   policyRuleSchema,
 } from './policy-document.js';
 export { asCacheSource, type PolicyStore } from './policy-store.js';
+export { type BackoffBounds, reconnectDelay } from './reconnect-delay.js';
 export { SessionId } from './session-id.js';
 export {
   isStorageError,
