@@ -14,7 +14,14 @@ export default defineConfig({
   },
   test: {
     reporters: ['default', './scripts/summary-reporter.ts'],
-    projects: ['packages/core', 'packages/cache', 'packages/testing', 'apps/bench'].map((root) => ({
+    projects: [
+      'packages/core',
+      'packages/cache',
+      'packages/testing',
+      'packages/storage-postgres',
+      'packages/invalidation-redis',
+      'apps/bench',
+    ].map((root) => ({
       extends: true,
       test: {
         name: root.slice(root.indexOf('/') + 1),

@@ -1,0 +1,13 @@
+export { type MigrateOptions, migrate } from './migrate.js';
+export { PgInvalidationSubscriber } from './pg-invalidation-subscriber.js';
+export { PgPolicyStore } from './pg-policy-store.js';
+export { DEFAULT_PG_URL, pgUrlFromEnv } from './pg-url.js';
+export { checkChannelName, policyChannel } from './policy-channel.js';
+export { checkSchemaName, DEFAULT_SCHEMA, MAX_SCHEMA_NAME_LENGTH } from './schema-name.js';
+export { PG_POLICY_STORE_DEFAULTS, type PgPolicyStoreOptions } from './store-options.js';
+export { SUBSCRIBER_CLOSED_CODE, SubscriberClosedError } from './subscriber-closed-error.js';
+export {
+  type PgInvalidationSubscriberOptions,
+  SUBSCRIBER_DEFAULTS,
+} from './subscriber-options.js';
+export type { SubscriberState, SubscriberStats } from './subscriber-state.js';

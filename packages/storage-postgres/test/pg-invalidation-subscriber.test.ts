@@ -1,0 +1,446 @@
+import { L1Cache } from '@aa/cache';
+import type { AgentId, PolicyDocument } from '@aa/core';
+import { samplePolicy } from '@aa/testing';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  migrate,
+  PgInvalidationSubscriber,
+  type PgInvalidationSubscriberOptions,
+  PgPolicyStore,
+  SubscriberClosedError,
+} from '../src/index.js';
+import {
+  createPool,
+  dropSchema,
+  freshAgentId,
+  freshSchema,
+  PG_URL,
+  postgresAvailable,
+  waitFor,
+} from './support/postgres.js';
+import { RecordingSink } from './support/recording-sink.js';
+import { ResourceTracker } from './support/resource-tracker.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+const available = await postgresAvailable();
+const noop = () => {};
+
+describe('PgInvalidationSubscriber', () => {
+  describe('constructor', () => {
+    const sink = new RecordingSink();
+
+    it('listens on the default channel of its schema, or on the channel given', () => {
+      expect(new PgInvalidationSubscriber({ connection: PG_URL, sink }).channel).toBe(
+        'aa_policies.public',
+      );
+      expect(new PgInvalidationSubscriber({ connection: PG_URL, sink, schema: 'eu' }).channel).toBe(
+        'aa_policies.eu',
+      );
+      expect(
+        new PgInvalidationSubscriber({ connection: {}, sink, schema: 'eu', channel: 'x' }).channel,
+      ).toBe('x');
+      expect(new PgInvalidationSubscriber({ connection: PG_URL, sink }).state).toBe('idle');
+    });
+
+    it.each([
+      [
+        { sink },
+        'Expected `connection` to be a connection URL or a pg.ClientConfig, got `undefined`',
+      ],
+      [
+        { connection: '', sink },
+        'Expected `connection` to be a connection URL or a pg.ClientConfig',
+      ],
+      [
+        { connection: PG_URL },
+        'Expected `sink` to be an object with `invalidate()` and `clear()` methods',
+      ],
+      [{ connection: PG_URL, sink: { invalidate: noop } }, 'Expected `sink` to be an object with'],
+      [
+        { connection: PG_URL, sink, schema: 'Nope' },
+        'Expected `schema` to be a lowercase SQL identifier',
+      ],
+      [
+        { connection: PG_URL, sink, channel: '' },
+        'Expected `channel` to be a string of 1 to 63 bytes',
+      ],
+      [
+        { connection: PG_URL, sink, connectTimeoutMs: 0 },
+        'Expected `connectTimeoutMs` to be an integer from 1 to 2147483647, got `0`',
+      ],
+      [
+        { connection: PG_URL, sink, reconnectDelayMs: -1 },
+        'Expected `reconnectDelayMs` to be an integer from 1',
+      ],
+      [
+        { connection: PG_URL, sink, heartbeatIntervalMs: 1.5 },
+        'Expected `heartbeatIntervalMs` to be an integer from 0',
+      ],
+      [
+        { connection: PG_URL, sink, reconnectDelayMs: 500, maxReconnectDelayMs: 100 },
+        'Expected `maxReconnectDelayMs` to be >= `reconnectDelayMs` (500), got `100` (number)',
+      ],
+      [{ connection: PG_URL, sink, onError: 'log' }, 'Expected `onError` to be a function'],
+      [{ connection: PG_URL, sink, retries: 3 }, 'got unknown option `retries`'],
+      [null, 'Expected `options` to be an object, got `null`'],
+    ])('rejects the options %#: %s', (options, message) => {
+      const construct = () =>
+        new PgInvalidationSubscriber(options as unknown as PgInvalidationSubscriberOptions);
+      expect(construct).toThrow(TypeError);
+      expect(construct).toThrow(message);
+    });
+  });
+
+  describe('with the server unreachable', () => {
+    it('retries with capped exponential backoff, reporting each failure, until closed', async () => {
+      const errors: { error: Error; at: number }[] = [];
+      const subscriber = new PgInvalidationSubscriber({
+        connection: 'postgres://postgres@127.0.0.1:1/test',
+        sink: new RecordingSink(),
+        reconnectDelayMs: 20,
+        maxReconnectDelayMs: 80,
+        random: () => 0.999_999, // no jitter: each delay is its full ceiling
+        onError: (error) => errors.push({ error, at: performance.now() }),
+      });
+      const started = subscriber.start();
+      await waitFor(() => errors.length >= 6, 'six failed attempts');
+      expect(subscriber.state).not.toBe('listening');
+      expect(errors[0]?.error).toMatchObject({
+        kind: 'Backend',
+        cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+      });
+      // Gaps between attempts: 20, 40, 80, then capped at 80 (less a millisecond of timer slack).
+      const gaps = errors.slice(1, 6).map((entry, index) => entry.at - (errors[index]?.at ?? 0));
+      for (const [index, minimum] of [20, 40, 80, 80, 80].entries()) {
+        expect(gaps[index], `gap ${index}`).toBeGreaterThanOrEqual(minimum - 1);
+      }
+      expect(Math.max(...gaps)).toBeLessThan(400);
+
+      await subscriber.close();
+      await expect(started).rejects.toBeInstanceOf(SubscriberClosedError);
+      await expect(started).rejects.toMatchObject({ code: 'AA_PG_SUBSCRIBER_CLOSED' });
+      const failures = subscriber.stats().failedAttempts;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(subscriber.stats().failedAttempts).toBe(failures);
+      expect(subscriber.state).toBe('closed');
+      await expect(subscriber.start()).rejects.toBeInstanceOf(SubscriberClosedError);
+    });
+
+    it('keeps no timer or socket once closed in backoff', async () => {
+      const tracker = new ResourceTracker().start();
+      const subscriber = new PgInvalidationSubscriber({
+        connection: 'postgres://postgres@127.0.0.1:1/test',
+        sink: new RecordingSink(),
+        reconnectDelayMs: 60_000,
+        maxReconnectDelayMs: 60_000,
+      });
+      void subscriber.start().catch(noop);
+      await waitFor(() => subscriber.state === 'backoff', 'the first failure');
+      await subscriber.close();
+      tracker.stopRecording();
+      try {
+        await waitFor(
+          () => tracker.alive().length === 0,
+          `no resource left (${tracker.alive()})`,
+          1_000,
+        );
+      } finally {
+        tracker.dispose();
+      }
+    });
+  });
+
+  describe.runIf(available)('against PostgreSQL', () => {
+    const schema = freshSchema('subscriber');
+    let admin: pg.Pool;
+    let store: PgPolicyStore;
+    const closers: (() => unknown)[] = [];
+
+    beforeAll(async () => {
+      admin = createPool();
+      await migrate(admin, { schema });
+      store = new PgPolicyStore(admin, { schema });
+    });
+
+    afterEach(async () => {
+      for (const close of closers.splice(0).reverse()) await close();
+    });
+
+    afterAll(async () => {
+      await dropSchema(admin, schema);
+      await admin.end();
+    });
+
+    /** A cache over the store with a subscriber feeding it, both closed after the test. */
+    function instance(options: Partial<PgInvalidationSubscriberOptions> = {}) {
+      const cache = new L1Cache<AgentId, PolicyDocument>(store, { ttlMs: 60_000 });
+      const sink = new RecordingSink(cache);
+      const errors: Error[] = [];
+      const subscriber = new PgInvalidationSubscriber({
+        connection: PG_URL,
+        schema,
+        sink,
+        onError: (error) => errors.push(error),
+        ...options,
+      });
+      closers.push(
+        () => cache.dispose(),
+        () => subscriber.close(),
+      );
+      return { cache, sink, subscriber, errors };
+    }
+
+    async function notify(payload: string, channel = store.channel): Promise<void> {
+      await admin.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    }
+
+    it('resolves start() once LISTEN is active, after clearing the sink', async () => {
+      const { sink, subscriber } = instance();
+      await subscriber.start();
+      expect(subscriber.state).toBe('listening');
+      expect(sink.events).toEqual([{ type: 'clear' }]);
+      const { rows } = await admin.query(
+        `SELECT application_name, query FROM pg_stat_activity WHERE pid = $1`,
+        [subscriber.backendPid],
+      );
+      expect(rows).toEqual([
+        { application_name: 'aa-invalidation-subscriber', query: `LISTEN "aa_policies.${schema}"` },
+      ]);
+      // Active means a NOTIFY sent right now is heard: no grace period needed.
+      const id = freshAgentId();
+      await notify(id);
+      await waitFor(() => sink.events.length === 2, 'the invalidation');
+      expect(sink.events[1]).toEqual({ type: 'invalidate', id });
+      await expect(subscriber.start()).resolves.toBeUndefined();
+      expect(subscriber.stats()).toMatchObject({
+        connections: 1,
+        notifications: 1,
+        invalidations: 1,
+        clears: 1,
+      });
+    });
+
+    it('invalidates an L1Cache so that its next get returns the version just put', async () => {
+      const { cache, sink, subscriber } = instance();
+      await subscriber.start();
+      const id = freshAgentId();
+      await store.putPolicy(id, samplePolicy(1));
+      await waitFor(() => sink.count('invalidate') === 1, 'the first invalidation');
+      await expect(cache.get(id)).resolves.toMatchObject({ version: 1 });
+      await expect(cache.get(id)).resolves.toMatchObject({ version: 1 });
+
+      await store.putPolicy(id, samplePolicy(1));
+      await waitFor(() => sink.count('invalidate') === 2, 'the second invalidation');
+      expect(cache.peek(id)).toBeUndefined();
+      await expect(cache.get(id)).resolves.toMatchObject({ version: 2 });
+      expect(cache.stats()).toMatchObject({ loads: 2, hits: 1 });
+    });
+
+    it('clears the sink on an empty payload', async () => {
+      const { sink, subscriber } = instance();
+      await subscriber.start();
+      await notify('');
+      await waitFor(() => sink.events.length === 2, 'the clear');
+      expect(sink.events).toEqual([{ type: 'clear' }, { type: 'clear' }]);
+    });
+
+    it('reports a malformed payload as a Serialization error and clears the sink, without throwing', async () => {
+      const { sink, subscriber, errors } = instance();
+      await subscriber.start();
+      await notify('not-an-agent-id');
+      await waitFor(() => errors.length === 1, 'the report');
+      expect(errors[0]).toMatchObject({ kind: 'Serialization' });
+      expect(errors[0]?.message).toContain('"not-an-agent-id"');
+      expect(sink.events).toEqual([{ type: 'clear' }, { type: 'clear' }]);
+      // Still listening.
+      const id = freshAgentId();
+      await notify(id.toUpperCase());
+      await waitFor(() => sink.events.length === 3, 'the next invalidation');
+      expect(sink.events[2]).toEqual({ type: 'invalidate', id });
+      expect(subscriber.stats()).toMatchObject({ malformed: 1, errors: 1 });
+    });
+
+    it('reports a sink that throws, and keeps listening', async () => {
+      const errors: Error[] = [];
+      const calls: string[] = [];
+      const subscriber = new PgInvalidationSubscriber({
+        connection: PG_URL,
+        schema,
+        sink: {
+          invalidate: (id) => {
+            calls.push(id);
+            throw new Error('sink broke');
+          },
+          clear: noop,
+        },
+        onError: (error) => errors.push(error),
+      });
+      closers.push(() => subscriber.close());
+      await subscriber.start();
+      await notify(freshAgentId());
+      await notify(freshAgentId());
+      await waitFor(() => calls.length === 2, 'both invalidations');
+      expect(errors.map((error) => error.message)).toEqual(['sink broke', 'sink broke']);
+      expect(subscriber.state).toBe('listening');
+    });
+
+    it("ignores other schemas' channels", async () => {
+      const { sink, subscriber } = instance();
+      await subscriber.start();
+      const other = freshSchema('other');
+      await migrate(admin, { schema: other });
+      try {
+        await new PgPolicyStore(admin, { schema: other }).putPolicy(
+          freshAgentId(),
+          samplePolicy(1),
+        );
+        const id = freshAgentId();
+        await store.putPolicy(id, samplePolicy(1));
+        await waitFor(() => sink.count('invalidate') === 1, 'the own channel invalidation');
+        expect(sink.events).toEqual([{ type: 'clear' }, { type: 'invalidate', id }]);
+      } finally {
+        await dropSchema(admin, other);
+      }
+    });
+
+    it('after pg_terminate_backend, reconnects, clears the sink, and then no instance serves a version older than the newest committed before recovery', async () => {
+      const id = freshAgentId();
+      await store.putPolicy(id, samplePolicy(1));
+      const victim = instance({ reconnectDelayMs: 150, random: () => 0.999_999 });
+      const bystander = instance();
+      await Promise.all([victim.subscriber.start(), bystander.subscriber.start()]);
+      for (const { cache } of [victim, bystander]) {
+        await expect(cache.get(id)).resolves.toMatchObject({ version: 1 });
+      }
+
+      // A writer commits new versions the whole time, through the kill and the recovery.
+      let writing = true;
+      let newestCommitted = 1;
+      let writes = 1;
+      const writer = (async () => {
+        while (writing) {
+          newestCommitted = await store.putPolicy(id, samplePolicy(1));
+          writes++;
+        }
+      })();
+      await waitFor(() => newestCommitted >= 3, 'a few writes');
+
+      const pid = victim.subscriber.backendPid;
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await waitFor(() => victim.subscriber.stats().disconnections === 1, 'the drop to be seen');
+      expect(victim.subscriber.state).toBe('backoff');
+      const eventsAtDrop = victim.sink.events.length;
+      // The victim caches a version while deaf; the writes that follow are not notified to it.
+      const cachedWhileDeaf = (await victim.cache.get(id)).version;
+      await waitFor(() => newestCommitted >= cachedWhileDeaf + 3, 'writes during the gap');
+
+      await victim.subscriber.ready;
+      const newestBeforeRecovery = newestCommitted;
+      expect((await victim.cache.get(id)).version).toBeGreaterThanOrEqual(newestBeforeRecovery);
+      expect(newestBeforeRecovery).toBeGreaterThan(cachedWhileDeaf);
+      expect(victim.sink.events.slice(eventsAtDrop)).toContainEqual({ type: 'clear' });
+      expect(victim.subscriber.backendPid).not.toBe(pid);
+      expect(victim.subscriber.stats()).toMatchObject({ connections: 2, disconnections: 1 });
+      expect(victim.errors[0]).toMatchObject({ kind: 'Backend' });
+      expect(victim.errors[0]?.message).toContain('lost its connection');
+
+      writing = false;
+      await writer;
+      // Once the last write's notification has arrived, both serve the last write.
+      await waitFor(
+        () => bystander.subscriber.stats().notifications === writes - 1,
+        'the bystander to hear every write',
+      );
+      await expect(bystander.cache.get(id)).resolves.toMatchObject({ version: newestCommitted });
+      await waitFor(
+        async () => (await victim.cache.get(id)).version === newestCommitted,
+        'the victim to converge',
+      );
+      expect(bystander.subscriber.stats()).toMatchObject({ connections: 1, disconnections: 0 });
+    });
+
+    it('notices a connection gone silent through its heartbeat, and reconnects', async () => {
+      const url = new URL(PG_URL);
+      const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+      closers.push(() => proxy.close());
+      url.host = `127.0.0.1:${proxy.port}`;
+      const { sink, subscriber, errors } = instance({
+        connection: url.toString(),
+        heartbeatIntervalMs: 50,
+        connectTimeoutMs: 200,
+        reconnectDelayMs: 10,
+      });
+      await subscriber.start();
+      proxy.freeze({ onlyOpen: true });
+      await waitFor(() => subscriber.stats().disconnections === 1, 'the heartbeat to fail', 2_000);
+      expect(errors[0]?.message).toContain('heartbeat got no answer within 200 ms');
+      await subscriber.ready;
+      expect(sink.count('clear')).toBe(2);
+      const id = freshAgentId();
+      await notify(id);
+      await waitFor(() => sink.count('invalidate') === 1, 'a notification on the new connection');
+    });
+
+    it('closes: no socket or timer left, the sink never called again, a pending ready rejected', async () => {
+      const { rows } = await admin.query(`SELECT 1`); // the admin pool's own sockets exist already
+      expect(rows).toHaveLength(1);
+      const tracker = new ResourceTracker().start();
+      const sink = new RecordingSink();
+      const subscriber = new PgInvalidationSubscriber({
+        connection: PG_URL,
+        schema,
+        sink,
+        heartbeatIntervalMs: 20,
+      });
+      await subscriber.start();
+      const pid = subscriber.backendPid;
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a heartbeat or two
+      await subscriber.close();
+      await subscriber.close();
+      tracker.stopRecording();
+      expect(subscriber.state).toBe('closed');
+      expect(subscriber.backendPid).toBeUndefined();
+      try {
+        await waitFor(
+          () => tracker.alive().length === 0,
+          `no resource left (${tracker.alive()})`,
+          1_000,
+        );
+      } finally {
+        tracker.dispose();
+      }
+      await notify(freshAgentId());
+      await notify('');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(sink.events).toEqual([{ type: 'clear' }]);
+      await waitFor(async () => {
+        const { rows: left } = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [
+          pid,
+        ]);
+        return left.length === 0;
+      }, 'the server to see the connection closed');
+    });
+
+    it('rejects start() with SubscriberClosedError when closed while connecting', async () => {
+      const proxy = await TcpProxy.start(
+        { host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) },
+        { frozen: true },
+      );
+      closers.push(() => proxy.close());
+      const sink = new RecordingSink();
+      const subscriber = new PgInvalidationSubscriber({
+        connection: `postgres://postgres@127.0.0.1:${proxy.port}/test`,
+        sink,
+      });
+      const started = subscriber.start();
+      await waitFor(() => proxy.connections === 1, 'the attempt to reach the proxy');
+      expect(subscriber.state).toBe('connecting');
+      await subscriber.close();
+      await expect(started).rejects.toBeInstanceOf(SubscriberClosedError);
+      await expect(subscriber.ready).rejects.toBeInstanceOf(SubscriberClosedError);
+      expect(sink.events).toEqual([]);
+      await waitFor(() => proxy.connections === 0, 'the attempt to be abandoned', 2_000);
+    });
+  });
+});

@@ -1,0 +1,317 @@
+import { isStorageError, type PolicyDocument } from '@aa/core';
+import { samplePolicy } from '@aa/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, PgPolicyStore } from '../src/index.js';
+import {
+  createPool,
+  dropSchema,
+  freshAgentId,
+  freshSchema,
+  insertRow,
+  PG_URL,
+  postgresAvailable,
+} from './support/postgres.js';
+
+const available = await postgresAvailable();
+
+describe('PgPolicyStore', () => {
+  describe('constructor', () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, connectionTimeoutMillis: 1_000 });
+
+    it('reads its schema and channel, public by default', () => {
+      expect(new PgPolicyStore(pool)).toMatchObject({
+        schema: 'public',
+        channel: 'aa_policies.public',
+      });
+      expect(new PgPolicyStore(pool, { schema: 'eu', channel: 'changes' })).toMatchObject({
+        schema: 'eu',
+        channel: 'changes',
+      });
+    });
+
+    it.each([
+      [{}, 'Expected `pool` to be a pg.Pool, got `plain object` (object)'],
+      [null, 'Expected `pool` to be a pg.Pool, got `null`'],
+      [
+        new pg.Pool({ connectionString: PG_URL }),
+        'Expected `pool.options.connectionTimeoutMillis` to be a finite number > 0 (without it an unreachable server or an exhausted pool makes callers wait forever), got `undefined`',
+      ],
+      [
+        new pg.Pool({ connectionString: PG_URL, connectionTimeoutMillis: 0 }),
+        'Expected `pool.options.connectionTimeoutMillis` to be a finite number > 0',
+      ],
+    ])('rejects the pool %#: %s', (candidate, message) => {
+      expect(() => new PgPolicyStore(candidate as pg.Pool)).toThrow(TypeError);
+      expect(() => new PgPolicyStore(candidate as pg.Pool)).toThrow(message);
+    });
+
+    it.each([
+      [{ schema: 'Bad-Name' }, 'Expected `schema` to be a lowercase SQL identifier'],
+      [{ schema: 'pg_toast' }, 'Expected `schema` to be a lowercase SQL identifier'],
+      [{ channel: '' }, 'Expected `channel` to be a string of 1 to 63 bytes without NUL, got'],
+      [{ channel: 'x'.repeat(64) }, 'Expected `channel` to be a string of 1 to 63 bytes'],
+      [{ timeoutMs: 0 }, 'Expected `timeoutMs` to be an integer from 1 to 2147483647, got `0`'],
+      [{ timeoutMs: 1.5 }, 'Expected `timeoutMs` to be an integer from 1 to 2147483647'],
+      [
+        { ttlMs: 5 },
+        'Expected options among `schema`, `channel`, `timeoutMs`, got unknown option `ttlMs`',
+      ],
+    ])('rejects the options %j', (options, message) => {
+      expect(() => new PgPolicyStore(pool, options as never)).toThrow(TypeError);
+      expect(() => new PgPolicyStore(pool, options as never)).toThrow(message);
+    });
+
+    afterAll(() => pool.end());
+  });
+
+  describe.runIf(available)('against PostgreSQL', () => {
+    const schema = freshSchema('store');
+    let pool: pg.Pool;
+    let store: PgPolicyStore;
+
+    beforeAll(async () => {
+      pool = createPool();
+      await migrate(pool, { schema });
+      store = new PgPolicyStore(pool, { schema });
+    });
+
+    afterAll(async () => {
+      await dropSchema(pool, schema);
+      await pool.end();
+    });
+
+    describe('getPolicy()', () => {
+      it('returns the highest version, whatever order the rows were written in', async () => {
+        const id = freshAgentId();
+        for (const version of [2, 7, 3]) await insertRow(pool, schema, id, samplePolicy(version));
+        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(7));
+        await expect(store.load(id)).resolves.toEqual(samplePolicy(7));
+      });
+
+      it('returns a frozen document', async () => {
+        const id = freshAgentId();
+        await insertRow(pool, schema, id, samplePolicy(1));
+        const policy = await store.getPolicy(id);
+        expect(Object.isFrozen(policy)).toBe(true);
+        expect(Object.isFrozen(policy.rules[0])).toBe(true);
+      });
+
+      it('rejects an agent without rows with NotFound naming the agent', async () => {
+        const id = freshAgentId();
+        await insertRow(pool, schema, freshAgentId(), samplePolicy(1));
+        await expect(store.getPolicy(id)).rejects.toMatchObject({
+          kind: 'NotFound',
+          code: 'AA_STORAGE_NOT_FOUND',
+          message: `NotFound: no policy for agent ${id}`,
+        });
+      });
+
+      it('rejects a malformed newest row with Serialization naming the agent and the field', async () => {
+        const id = freshAgentId();
+        await insertRow(pool, schema, id, samplePolicy(1));
+        await insertRow(pool, schema, id, { ...samplePolicy(2), rules: 'everything' }, 2);
+        const error = await store.getPolicy(id).catch((caught: unknown) => caught);
+        expect(isStorageError(error, 'Serialization'), String(error)).toBe(true);
+        expect((error as Error).message).toContain(`malformed policy document of agent ${id}`);
+        expect((error as Error).message).toContain('`rules`');
+        expect((error as Error).cause).toBeDefined();
+      });
+
+      it.each([
+        ['a JSON string', 'just text'],
+        ['a JSON null', null],
+        ['an array', [1, 2]],
+        ['a document with an unknown field', { ...samplePolicy(1), owner: 'me' }],
+      ])('rejects %s as a body with Serialization', async (_, body) => {
+        const id = freshAgentId();
+        await insertRow(pool, schema, id, body, 1);
+        await expect(store.getPolicy(id)).rejects.toMatchObject({ kind: 'Serialization' });
+      });
+
+      it('reads through the primary key, newest first, in one index scan', async () => {
+        const { rows } = await pool.query(
+          `EXPLAIN (FORMAT JSON) SELECT body FROM ${schema}.policies WHERE agent_id = $1 ORDER BY policy_version DESC LIMIT 1`,
+          [freshAgentId()],
+        );
+        const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+        expect(plan).toContain('"Index Name":"policies_pkey"');
+        expect(plan).toContain('"Scan Direction":"Backward"');
+        expect(plan).not.toContain('Sort');
+      });
+
+      it('rejects with Backend, saying migrate() may not have run, when the table is missing', async () => {
+        const own = createPool({ max: 1 });
+        try {
+          const missing = new PgPolicyStore(own, { schema: freshSchema('missing') });
+          const error = await missing.getPolicy(freshAgentId()).catch((caught: unknown) => caught);
+          expect(error).toMatchObject({
+            kind: 'Backend',
+            cause: expect.objectContaining({ code: '42P01' }),
+          });
+          expect((error as Error).message).toContain('has migrate() run for this schema?');
+          // A server error leaves the connection healthy: it went back to the pool.
+          expect({ total: own.totalCount, idle: own.idleCount }).toEqual({ total: 1, idle: 1 });
+        } finally {
+          await own.end();
+        }
+      });
+
+      it('rejects a forged, non-canonical id with a TypeError, as a rejection', async () => {
+        const pending = store.getPolicy('NOT-AN-ID' as never);
+        await expect(pending).rejects.toThrow(TypeError);
+        await expect(pending).rejects.toThrow('Expected `id` to be a canonical AgentId');
+      });
+    });
+
+    describe('invalidate()', () => {
+      it('resolves and changes nothing, for any id', async () => {
+        const id = freshAgentId();
+        await insertRow(pool, schema, id, samplePolicy(4));
+        await expect(store.invalidate(id)).resolves.toBeUndefined();
+        await expect(store.invalidate(freshAgentId())).resolves.toBeUndefined();
+        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(4));
+      });
+    });
+
+    describe('putPolicy()', () => {
+      it('writes version 1 for a new agent, then highest + 1, and stamps it into the body', async () => {
+        const id = freshAgentId();
+        await expect(store.putPolicy(id, samplePolicy(99))).resolves.toBe(1);
+        await expect(store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(99), version: 1 });
+        await insertRow(pool, schema, id, samplePolicy(41));
+        await expect(store.putPolicy(id, samplePolicy(0))).resolves.toBe(42);
+        await expect(store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(0), version: 42 });
+      });
+
+      it('keeps earlier versions as rows, with updated_at set', async () => {
+        const id = freshAgentId();
+        await store.putPolicy(id, samplePolicy(1));
+        await store.putPolicy(id, samplePolicy(1));
+        const { rows } = await pool.query(
+          `SELECT policy_version::int AS v, updated_at FROM ${schema}.policies WHERE agent_id = $1 ORDER BY 1`,
+          [id],
+        );
+        expect(rows.map((row) => row.v)).toEqual([1, 2]);
+        expect(rows.every((row) => row.updated_at instanceof Date)).toBe(true);
+      });
+
+      it('gives 20 concurrent puts of one agent the versions 1..20, once each', async () => {
+        const id = freshAgentId();
+        const writers = Array.from({ length: 20 }, (_, index) =>
+          store.putPolicy(id, { ...samplePolicy(1), name: `writer-${index}` }),
+        );
+        const versions = await Promise.all(writers);
+        expect([...versions].sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 20 }, (_, index) => index + 1),
+        );
+        const { rows } = await pool.query(
+          `SELECT policy_version::int AS v, body->>'name' AS name, (body->>'version')::int AS body_version
+           FROM ${schema}.policies WHERE agent_id = $1 ORDER BY 1`,
+          [id],
+        );
+        expect(rows).toHaveLength(20);
+        for (const row of rows) {
+          expect(row.body_version).toBe(row.v);
+          expect(versions[Number(row.name.slice('writer-'.length))]).toBe(row.v);
+        }
+        await expect(store.getPolicy(id)).resolves.toMatchObject({ version: 20 });
+      });
+
+      it('keeps concurrent puts of different agents apart', async () => {
+        const ids = Array.from({ length: 5 }, () => freshAgentId());
+        const versions = await Promise.all(
+          ids.flatMap((id) => [
+            store.putPolicy(id, samplePolicy(1)),
+            store.putPolicy(id, samplePolicy(1)),
+          ]),
+        );
+        expect(versions.sort()).toEqual([1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+      });
+
+      it('retries when a writer that bypasses the store takes the version it computed', async () => {
+        const id = freshAgentId();
+        await store.putPolicy(id, samplePolicy(1));
+        const rogue = await pool.connect();
+        try {
+          await rogue.query('BEGIN');
+          await rogue.query(
+            `INSERT INTO ${schema}.policies (agent_id, policy_version, body) VALUES ($1, 2, $2)`,
+            [id, JSON.stringify(samplePolicy(2))],
+          );
+          // The store computes 2 too, and waits on the unique index for the rogue.
+          const put = store.putPolicy(id, samplePolicy(7));
+          await waitForLockWait(pool, schema);
+          await rogue.query('COMMIT');
+          await expect(put).resolves.toBe(3);
+        } finally {
+          rogue.release();
+        }
+        await expect(store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(7), version: 3 });
+      });
+
+      it('rejects with Conflict, the unique violation as cause, when every attempt collides', async () => {
+        const conflicted = freshSchema('conflict');
+        await migrate(pool, { schema: conflicted });
+        try {
+          await pool.query(`
+            CREATE FUNCTION ${conflicted}.collide() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE unique_violation USING MESSAGE = 'simulated collision'; END $$;
+            CREATE TRIGGER collide BEFORE INSERT ON ${conflicted}.policies
+            FOR EACH ROW EXECUTE FUNCTION ${conflicted}.collide();`);
+          const conflictedStore = new PgPolicyStore(pool, { schema: conflicted });
+          const error = await conflictedStore
+            .putPolicy(freshAgentId(), samplePolicy(1))
+            .catch((caught: unknown) => caught);
+          expect(error).toMatchObject({
+            kind: 'Conflict',
+            code: 'AA_STORAGE_CONFLICT',
+            cause: expect.objectContaining({ code: '23505', message: 'simulated collision' }),
+          });
+          expect((error as Error).message).toContain('3 times in a row');
+          // Each failed attempt was rolled back: the client went back healthy.
+          await expect(conflictedStore.getPolicy(freshAgentId())).rejects.toMatchObject({
+            kind: 'NotFound',
+          });
+        } finally {
+          await dropSchema(pool, conflicted);
+        }
+      });
+
+      it.each([
+        ['a missing name', { version: 1, rules: [] }],
+        ['an unknown field', { ...samplePolicy(1), extra: true }],
+        [
+          'a wrong decision',
+          { ...samplePolicy(1), rules: [{ actionPattern: '*', decision: 'maybe' }] },
+        ],
+      ])('rejects a document with %s with a TypeError and writes nothing', async (_, document) => {
+        const id = freshAgentId();
+        await expect(store.putPolicy(id, document as unknown as PolicyDocument)).rejects.toThrow(
+          /^Expected `document` to be a valid policy document/,
+        );
+        await expect(store.getPolicy(id)).rejects.toMatchObject({ kind: 'NotFound' });
+      });
+
+      it('rejects a forged id with a TypeError', async () => {
+        await expect(store.putPolicy('nope' as never, samplePolicy(1))).rejects.toThrow(
+          'Expected `id` to be a canonical AgentId',
+        );
+      });
+    });
+  });
+});
+
+/** Waits until some session of the database waits on a lock on `schema`'s table. */
+async function waitForLockWait(pool: pg.Pool, schema: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+      [`%${schema}%`],
+    );
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no session ever waited on the lock');
+}
