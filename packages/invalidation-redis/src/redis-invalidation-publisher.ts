@@ -1,0 +1,149 @@
+import { AgentId, StorageError } from '@aa/core';
+import { Redis } from 'ioredis';
+import { endConnection } from './connection-end.js';
+import { INVALIDATION_ERROR_CODES, RedisInvalidationError } from './errors.js';
+import { encodeInvalidationEvent, type InvalidationEvent } from './invalidation-event.js';
+import {
+  type RedisInvalidationPublisherOptions,
+  type ResolvedPublisherOptions,
+  resolvePublisherOptions,
+} from './publisher-options.js';
+
+/**
+ * Announces policy changes to every instance: each call appends one entry to a
+ * Redis stream trimmed to `maxLen`, which every {@link RedisInvalidationSubscriber}
+ * on the same key reads, in order.
+ *
+ * Publish after the change is committed to the source of truth. A subscriber
+ * that applies the entry drops its copy, and its next read must find the new
+ * value; published before the commit, that read could reload the old one.
+ *
+ * Redis assigns the entry ids, so events from any number of publishers form one
+ * total order. A rejected publish means the change was committed but not
+ * announced: other instances keep their copy until it expires. Retry, or fall
+ * back to {@link RedisInvalidationPublisher.publishAll}.
+ *
+ * @example
+ * const publisher = new RedisInvalidationPublisher({ key: 'aa:invalidation' });
+ * await store.putPolicy(agentId, policy);
+ * await publisher.publish(agentId);
+ * // …
+ * await publisher.close();
+ */
+export class RedisInvalidationPublisher implements AsyncDisposable {
+  readonly #options: ResolvedPublisherOptions;
+  /** The shared client, or `undefined` when the publisher owns its connection. */
+  readonly #sharedClient: Redis | undefined;
+  /** The connection the publisher opened, replaced once it has ended. */
+  #ownConnection: Redis | undefined;
+  readonly #trimArgs: readonly (string | number)[];
+  #closed = false;
+
+  /**
+   * Opens nothing yet: the first publish connects.
+   * @param options - see {@link RedisInvalidationPublisherOptions}.
+   * @throws {TypeError} when an option is invalid.
+   */
+  constructor(options?: RedisInvalidationPublisherOptions) {
+    this.#options = resolvePublisherOptions(options);
+    const { client, maxLen, trimming } = this.#options;
+    this.#sharedClient = client;
+    this.#trimArgs = ['MAXLEN', trimming === 'approximate' ? '~' : '=', maxLen];
+  }
+
+  /** The stream's key. */
+  get key(): string {
+    return this.#options.key;
+  }
+
+  /**
+   * Announces that agent `agentId`'s policy changed: subscribers invalidate it
+   * in their sinks.
+   *
+   * @returns the new entry's id (`'<ms>-<seq>'`); compare ids with
+   *   `compareStreamIds` (to wait for a subscriber to catch up, for example).
+   * @throws {InvalidIdError} (as a rejection) when `agentId` is not UUID text.
+   * @throws {StorageError} `Backend` (as a rejection), with the driver's error as
+   *   `cause`, when Redis cannot be reached or refuses the append.
+   * @throws {RedisInvalidationError} `AA_INVALIDATION_CLOSED` after {@link close}.
+   */
+  async publish(agentId: AgentId): Promise<string> {
+    return this.#append({ kind: 'invalidate', agentId: AgentId.parse(agentId) });
+  }
+
+  /**
+   * Announces that any policy may have changed (a bulk import, a restore):
+   * subscribers clear their sinks.
+   *
+   * @returns the new entry's id. Rejects as {@link publish} does.
+   */
+  async publishAll(): Promise<string> {
+    return this.#append({ kind: 'clear' });
+  }
+
+  /**
+   * Closes the connection the publisher opened (a shared `client` is left
+   * open). Later publishes reject. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownConnection !== undefined) await endConnection(this.#ownConnection, true);
+  }
+
+  /** {@link close}, for `await using publisher = new RedisInvalidationPublisher()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #append(event: InvalidationEvent): Promise<string> {
+    if (this.#closed) {
+      throw new RedisInvalidationError(
+        INVALIDATION_ERROR_CODES.Closed,
+        `RedisInvalidationPublisher for stream "${this.#options.key}" is closed`,
+      );
+    }
+    const { key } = this.#options;
+    let id: string | null;
+    try {
+      id = await this.#connection().xadd(
+        key,
+        ...this.#trimArgs,
+        '*',
+        ...encodeInvalidationEvent(event),
+      );
+    } catch (error) {
+      throw StorageError.backend(`appending to Redis stream "${key}" failed`, { cause: error });
+    }
+    if (typeof id !== 'string') {
+      throw StorageError.backend(`Redis returned no entry id for XADD to "${key}"`);
+    }
+    return id;
+  }
+
+  /**
+   * The shared client, or the publisher's own connection, opened anew when the
+   * previous one has ended. ioredis's reconnection is off for it: while Redis is
+   * down, each publish makes one connection attempt and rejects when it fails,
+   * rather than waiting through a retry schedule.
+   */
+  #connection(): Redis {
+    if (this.#sharedClient !== undefined) return this.#sharedClient;
+    if (this.#ownConnection === undefined || this.#ownConnection.status === 'end') {
+      const { url, redisOptions } = this.#options;
+      const connection = new Redis(url, {
+        connectTimeout: 5_000,
+        ...redisOptions,
+        keyPrefix: '',
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: null,
+      });
+      // Failures reach callers as rejected publishes; without a listener,
+      // ioredis would also print them to the console.
+      connection.on('error', () => {});
+      this.#ownConnection = connection;
+    }
+    return this.#ownConnection;
+  }
+}
