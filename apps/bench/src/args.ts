@@ -1,11 +1,16 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
+/** Where the burst's loads go: the in-memory store, or a real PostgreSQL store. */
+export type BenchSource = 'memory' | 'postgres';
+
 /** The bench's settings, parsed and checked from the command line. */
 export interface BenchArgs {
+  /** What the burst loads from. */
+  readonly source: BenchSource;
   /** Concurrent callers per cold key. */
   readonly concurrency: number;
-  /** How long every store load takes, in milliseconds. */
+  /** How long every store load takes, in milliseconds (`0` with `postgres`: it answers at its own speed). */
   readonly delayMs: number;
   /** Distinct cold keys in the burst; each gets `concurrency` callers. */
   readonly keys: number;
@@ -16,14 +21,20 @@ export interface BenchArgs {
 }
 
 /** What `--help` prints. */
-export const USAGE = `Usage: pnpm bench [--concurrency N] [--delay-ms MS] [--keys N] [--json]
+export const USAGE = `Usage: pnpm bench [--source memory|postgres] [--concurrency N] [--delay-ms MS] [--keys N] [--json]
 
 Replays a burst of concurrent gets of cold keys against an L1Cache over the
 in-memory policy store, checks that each key was loaded exactly once, then
 measures a warm hit against the raw store and a raw Map.
 
+With --source postgres the burst goes to a PgPolicyStore on the PostgreSQL at
+AA_PG_URL (default postgres://postgres@127.0.0.1:5432/test), in a temporary
+schema dropped afterwards, and the server's own statistics must show exactly
+one query per key; the warm-hit part is skipped.
+
+  --source S        memory or postgres                           (default memory)
   --concurrency N   concurrent callers per key, 1..1000000       (default 100)
-  --delay-ms MS     latency of every store load, 0..60000        (default 50)
+  --delay-ms MS     latency of every store load, 0..60000        (default 50, memory only)
   --keys N          distinct cold keys in the burst, 1..10000    (default 1)
   --json            print one JSON document instead of tables
   --help            print this text`;
@@ -45,6 +56,9 @@ const integerFlag = (flag: string, min: number, max: number, fallback: number) =
 
 const argsSchema = z
   .object({
+    source: z
+      .enum(['memory', 'postgres'], { error: 'Expected --source to be memory or postgres' })
+      .default('memory'),
     concurrency: integerFlag('--concurrency', 1, MAX_CALLERS, 100),
     'delay-ms': integerFlag('--delay-ms', 0, 60_000, 50),
     keys: integerFlag('--keys', 1, 10_000, 1),
@@ -72,6 +86,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       strict: true,
       allowPositionals: false,
       options: {
+        source: { type: 'string' },
         concurrency: { type: 'string' },
         'delay-ms': { type: 'string' },
         keys: { type: 'string' },
@@ -88,6 +103,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       cause: result.error,
     });
   }
-  const { concurrency, 'delay-ms': delayMs, keys, json, help } = result.data;
-  return { concurrency, delayMs, keys, json, help };
+  const { source, concurrency, keys, json, help } = result.data;
+  // Only an explicit --delay-ms contradicts postgres, not the default.
+  if (source === 'postgres' && values['delay-ms'] !== undefined) {
+    throw new BenchArgsError(
+      'Expected --delay-ms only with --source memory (PostgreSQL answers at its own speed)',
+    );
+  }
+  const delayMs = source === 'postgres' ? 0 : result.data['delay-ms'];
+  return { source, concurrency, delayMs, keys, json, help };
 }

@@ -1,5 +1,5 @@
 import { type CacheStats, L1Cache } from '@aa/cache';
-import { AgentId } from '@aa/core';
+import { AgentId, type CacheSource, type PolicyDocument } from '@aa/core';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
 import { quantile } from './statistics.js';
 
@@ -8,6 +8,16 @@ export interface BurstSettings {
   readonly concurrency: number;
   readonly delayMs: number;
   readonly keys: number;
+}
+
+/**
+ * What a burst reads from: key number `i` (agent {@link burstAgentId}`(i)`) must
+ * hold a policy at version `i + 1`.
+ */
+export interface BurstSource {
+  readonly source: CacheSource<AgentId, PolicyDocument>;
+  /** Loads the source has served so far, failed ones included. */
+  loads(): number;
 }
 
 /** What one burst did, and whether it collapsed to one load per key. */
@@ -38,18 +48,28 @@ export function burstAgentId(index: number): AgentId {
   return AgentId.fromBytes(bytes);
 }
 
+/** The default {@link BurstSource}: a {@link MemoryPolicyStore} whose loads take `delayMs`. */
+export function memoryBurstSource(settings: BurstSettings): BurstSource {
+  const store = new MemoryPolicyStore().withDelay(settings.delayMs);
+  for (let index = 0; index < settings.keys; index++) {
+    store.insert(burstAgentId(index), samplePolicy(index + 1));
+  }
+  return { source: store, loads: () => store.callCount() };
+}
+
 /**
  * Fires `concurrency` concurrent gets at each of `keys` cold keys of an
- * {@link L1Cache} over a {@link MemoryPolicyStore} whose loads take `delayMs`,
- * and reports how many loads reached the store and how long callers waited.
+ * {@link L1Cache} over `from` (by default a {@link MemoryPolicyStore} whose
+ * loads take `delayMs`), and reports how many loads reached the source and how
+ * long callers waited.
  */
-export async function runBurst(settings: BurstSettings): Promise<BurstResult> {
+export async function runBurst(
+  settings: BurstSettings,
+  from: BurstSource = memoryBurstSource(settings),
+): Promise<BurstResult> {
   const { concurrency, delayMs, keys } = settings;
-  const store = new MemoryPolicyStore().withDelay(delayMs);
   const ids = Array.from({ length: keys }, (_, index) => burstAgentId(index));
-  for (const [index, id] of ids.entries()) store.insert(id, samplePolicy(index + 1));
-  const cache = new L1Cache(store, { ttlMs: 60_000, maxEntries: keys });
-
+  const cache = new L1Cache(from.source, { ttlMs: 60_000, maxEntries: keys });
   const callers = keys * concurrency;
   const latencies = new Float64Array(callers);
   let wrongAnswers = 0;
@@ -73,7 +93,7 @@ export async function runBurst(settings: BurstSettings): Promise<BurstResult> {
   }
   await Promise.all(reads);
   const wallMs = performance.now() - started;
-  const loads = store.callCount();
+  const loads = from.loads();
 
   return {
     ...settings,

@@ -1,12 +1,13 @@
 import { arch, cpus, platform } from 'node:os';
-import { BenchArgsError, parseBenchArgs, USAGE } from './args.js';
+import { type BenchArgs, BenchArgsError, parseBenchArgs, USAGE } from './args.js';
 import { runBurst } from './burst.js';
 import { DEFAULT_HIT_SETTINGS, runHitBench } from './hit-bench.js';
-import { formatBurst, formatHits } from './report.js';
+import { runPostgresBurst } from './postgres-source.js';
+import { formatBurst, formatHits, formatPostgresBurst } from './report.js';
 
 /** Runs the bench and returns the process exit code. */
 async function main(argv: readonly string[]): Promise<number> {
-  let args: ReturnType<typeof parseBenchArgs>;
+  let args: BenchArgs;
   try {
     args = parseBenchArgs(argv);
   } catch (error) {
@@ -18,10 +19,13 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const machine = `Node ${process.version}, ${platform()}/${arch()}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
+  return args.source === 'postgres' ? postgres(args, machine) : memory(args, machine);
+}
 
+async function memory(args: BenchArgs, machine: string): Promise<number> {
   const burst = await runBurst(args);
   const hits = await runHitBench(DEFAULT_HIT_SETTINGS);
-  const machine = `Node ${process.version}, ${platform()}/${arch()}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
 
   if (args.json) {
     console.log(
@@ -33,6 +37,27 @@ async function main(argv: readonly string[]): Promise<number> {
     );
   }
   return burst.collapsed ? 0 : 1;
+}
+
+async function postgres(args: BenchArgs, machine: string): Promise<number> {
+  let run: Awaited<ReturnType<typeof runPostgresBurst>>;
+  try {
+    run = await runPostgresBurst(args);
+  } catch (error) {
+    console.error(
+      `pnpm bench --source postgres: ${error instanceof Error ? error.message : String(error)}\n` +
+        'Start PostgreSQL or point AA_PG_URL at one (default postgres://postgres@127.0.0.1:5432/test).',
+    );
+    return 1;
+  }
+  if (args.json) {
+    console.log(JSON.stringify({ machine, source: 'postgres', ...run }, null, 2));
+  } else {
+    console.log(
+      `# @aa/cache bench (--source postgres)\n\n${machine}\n\n${formatPostgresBurst(run)}`,
+    );
+  }
+  return run.ok ? 0 : 1;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,6 @@
 import type { BurstResult } from './burst.js';
 import type { HitBenchSettings, HitMeasurement } from './hit-bench.js';
+import type { PostgresBurstResult } from './postgres-source.js';
 
 /** A GitHub-flavoured markdown table; the first column is left-aligned, the rest right. */
 export function markdownTable(
@@ -14,8 +15,15 @@ export function markdownTable(
 const ms = (value: number) => value.toFixed(1);
 const count = (value: number) => value.toLocaleString('en-US');
 
-/** The burst's table and verdict. */
-export function formatBurst(result: BurstResult): string {
+/**
+ * The burst's table and verdict. `over` names what the cache fronted, for the
+ * heading.
+ * @default over `store delay ${delayMs} ms`
+ */
+export function formatBurst(
+  result: BurstResult,
+  over = `store delay ${result.delayMs} ms`,
+): string {
   const table = markdownTable(
     [
       'concurrency',
@@ -48,7 +56,34 @@ export function formatBurst(result: BurstResult): string {
   const stats =
     `Cache stats: ${count(misses)} misses, ${count(coalescedWaits)} of them coalesced, ` +
     `${count(loads)} load(s), ${count(hits)} hits.`;
-  return `## Cold-key burst (store delay ${result.delayMs} ms)\n\n${table}\n\n${verdict}\n${stats}`;
+  return `## Cold-key burst (${over})\n\n${table}\n\n${verdict}\n${stats}`;
+}
+
+/** The PostgreSQL burst: the burst's table, then what the server counted, and the verdict. */
+export function formatPostgresBurst(run: PostgresBurstResult): string {
+  const { evidence } = run;
+  const table = markdownTable(
+    ['table', 'index scans', 'sequential scans', 'queries', 'expected'],
+    [
+      [
+        `${run.schema}.policies`,
+        count(evidence.indexScans),
+        count(evidence.seqScans),
+        count(evidence.queries),
+        count(evidence.expected),
+      ],
+    ],
+  );
+  const verdict = run.ok
+    ? `OK: the server saw exactly ${count(evidence.queries)} query(ies) for ${count(run.burst.callers)} callers, one per key.`
+    : `FAILED: expected the server to see ${count(evidence.expected)} query(ies) and the burst to collapse; ` +
+      `it saw ${count(evidence.queries)}, and the cache made ${count(run.burst.loads)} load(s) with ` +
+      `${count(run.burst.wrongAnswers)} wrong answer(s).`;
+  return (
+    `${formatBurst(run.burst, `PgPolicyStore on PostgreSQL at ${run.server}`)}\n\n` +
+    `## What the server counted\n\nFrom ${evidence.source}, read after every connection of the ` +
+    `burst's pool had closed (schema ${run.schema}, dropped since).\n\n${table}\n\n${verdict}`
+  );
 }
 
 /** The warm-hit table. */

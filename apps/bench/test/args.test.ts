@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { BenchArgsError, parseBenchArgs } from '../src/args.js';
 
 describe('parseBenchArgs()', () => {
-  it('defaults to 100 callers of one key and a 50 ms load', () => {
+  it('defaults to 100 callers of one key and a 50 ms load from the in-memory store', () => {
     expect(parseBenchArgs([])).toEqual({
+      source: 'memory',
       concurrency: 100,
       delayMs: 50,
       keys: 1,
@@ -16,10 +17,26 @@ describe('parseBenchArgs()', () => {
     expect(
       parseBenchArgs(['--concurrency', '1000', '--delay-ms=0', '--keys', '10', '--json']),
     ).toEqual({
+      source: 'memory',
       concurrency: 1000,
       delayMs: 0,
       keys: 10,
       json: true,
+      help: false,
+    });
+  });
+
+  it('reads --source, memory or postgres, where postgres has no artificial delay', () => {
+    expect(parseBenchArgs(['--source', 'memory', '--delay-ms', '7'])).toMatchObject({
+      source: 'memory',
+      delayMs: 7,
+    });
+    expect(parseBenchArgs(['--source=postgres', '--keys', '3'])).toEqual({
+      source: 'postgres',
+      concurrency: 100,
+      delayMs: 0,
+      keys: 3,
+      json: false,
       help: false,
     });
   });
@@ -34,6 +51,13 @@ describe('parseBenchArgs()', () => {
     [
       ['--concurrency', '1000', '--keys', '10000'],
       'Expected --concurrency × --keys to be at most 1000000',
+    ],
+    [['--source', 'redis'], 'Expected --source to be memory or postgres'],
+    [['--source', 'Postgres'], 'Expected --source to be memory or postgres'],
+    [['--source'], "Option '--source <value>' argument missing"],
+    [
+      ['--source', 'postgres', '--delay-ms', '5'],
+      'Expected --delay-ms only with --source memory (PostgreSQL answers at its own speed)',
     ],
     [['--loud'], "Unknown option '--loud'"],
     [['--keys'], "Option '--keys <value>' argument missing"],

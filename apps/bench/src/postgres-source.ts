@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
+import { samplePolicy } from '@aa/testing';
+import pg from 'pg';
+import { type BurstResult, type BurstSettings, burstAgentId, runBurst } from './burst.js';
+import { PolicyScanCounter, type TableScans } from './policy-scans.js';
+
+/** What the server itself says the burst cost. */
+export interface ServerEvidence extends TableScans {
+  /** Where the figures come from. */
+  readonly source: string;
+  /** Queries that read the policies table: index scans + sequential scans. */
+  readonly queries: number;
+  /** Queries a collapsed burst costs: one per key. */
+  readonly expected: number;
+}
+
+/** A burst against the real `PgPolicyStore`, with the server's own count. */
+export interface PostgresBurstResult {
+  /** `host:port/database`, without credentials. */
+  readonly server: string;
+  /** The temporary schema the burst ran in (dropped since). */
+  readonly schema: string;
+  readonly burst: BurstResult;
+  readonly evidence: ServerEvidence;
+  /** The burst collapsed and the server saw exactly one query per key. */
+  readonly ok: boolean;
+}
+
+/**
+ * Replays the cold-key burst against a {@link PgPolicyStore} on the server at
+ * `url`, in a temporary schema seeded with one policy per key and dropped
+ * afterwards, and asks the server how many queries reached the policies table
+ * ({@link PolicyScanCounter}).
+ *
+ * @throws when the server is unreachable; the schema is dropped whatever happens
+ *   after it was created.
+ */
+export async function runPostgresBurst(
+  settings: Omit<BurstSettings, 'delayMs'>,
+  url: string = pgUrlFromEnv(),
+): Promise<PostgresBurstResult> {
+  const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
+  const schema = `aa_bench_${suffix}`;
+  const applicationName = `aa-bench-burst-${suffix}`;
+  const admin = new pg.Pool({
+    connectionString: url,
+    connectionTimeoutMillis: 5_000,
+    max: 1,
+    application_name: 'aa-bench-admin',
+  });
+  admin.on('error', () => {});
+  try {
+    await migrate(admin, { schema });
+    try {
+      await seed(admin, schema, settings.keys);
+      const counter = await PolicyScanCounter.start(admin, schema);
+
+      const pool = new pg.Pool({
+        connectionString: url,
+        connectionTimeoutMillis: 5_000,
+        max: 10,
+        application_name: applicationName,
+      });
+      pool.on('error', () => {});
+      let burst: BurstResult;
+      try {
+        const store = new PgPolicyStore(pool, { schema });
+        let loads = 0;
+        burst = await runBurst(
+          { ...settings, delayMs: 0 },
+          {
+            source: {
+              load: (id, options) => {
+                loads++;
+                return store.load(id, options);
+              },
+            },
+            loads: () => loads,
+          },
+        );
+      } finally {
+        await pool.end();
+      }
+
+      const scans = await counter.scansAfter(applicationName);
+      const queries = scans.indexScans + scans.seqScans;
+      return {
+        server: describeServer(url),
+        schema,
+        burst,
+        evidence: {
+          source: `pg_stat_user_tables (idx_scan + seq_scan of ${schema}.policies)`,
+          ...scans,
+          queries,
+          expected: settings.keys,
+        },
+        ok: burst.collapsed && queries === settings.keys,
+      };
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * One row per key, in one statement: agent {@link burstAgentId}`(i)` at version
+ * `i + 1`. An insert checks the primary key without counting as a scan.
+ */
+async function seed(admin: pg.Pool, schema: string, keys: number): Promise<void> {
+  const ids = Array.from({ length: keys }, (_, index) => burstAgentId(index));
+  const bodies = ids.map((_, index) => JSON.stringify(samplePolicy(index + 1)));
+  await admin.query(
+    `INSERT INTO ${pg.escapeIdentifier(schema)}.policies (agent_id, policy_version, body)
+     SELECT id, version, body::jsonb
+     FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS seeded(id, body, version)`,
+    [ids, bodies],
+  );
+}
+
+function describeServer(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'AA_PG_URL';
+  }
+}
