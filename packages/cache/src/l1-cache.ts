@@ -232,11 +232,14 @@ export class L1Cache<K, V> implements Disposable {
     // After a failed load the key is left alone until retryAt: the stale value
     // answers meanwhile, within either window.
     if (!revalidating && !(now < expiredAt + staleIfErrorMs && now < retryAt)) return undefined;
+    this.#stats.staleHits++;
+    entries.touch(slot);
+    // Read before the refresh starts: a source may invalidate, clear or dispose
+    // from inside load(), emptying the slot.
+    const stale = entries.promiseAt(slot);
     if (revalidating && now >= retryAt && this.#loader.get(key) === undefined) {
       this.#loader.start(key, true);
     }
-    this.#stats.staleHits++;
-    entries.touch(slot);
-    return entries.promiseAt(slot);
+    return stale;
   }
 }

@@ -102,6 +102,13 @@ export class Loader<K, V> {
     this.#unsettled.add(flight);
     this.#stats.loads++;
     if (background) this.#stats.refreshes++;
+    // The timer starts before the source is called: a source may dispose the
+    // cache from inside load(), and a flight settled that way must find its
+    // timer already there to clear.
+    const timeoutMs = this.#options.loadTimeoutMs;
+    if (timeoutMs !== undefined) {
+      flight.startTimer(timeoutMs, () => this.#timeOut(flight, timeoutMs));
+    }
     let loading: Promise<V>;
     try {
       loading = this.#callSource(flight);
@@ -112,9 +119,6 @@ export class Loader<K, V> {
       (value) => this.#settleValue(flight, value),
       (error: unknown) => this.#settleError(flight, error),
     );
-    const timeoutMs = this.#options.loadTimeoutMs;
-    if (timeoutMs !== undefined)
-      flight.startTimer(timeoutMs, () => this.#timeOut(flight, timeoutMs));
     return flight;
   }
 
