@@ -1,0 +1,134 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { PEER_IDS, type PeerId } from './peers/catalog.js';
+import type { WorkerLoader } from './worker-launcher.js';
+import { WORKLOAD_IDS, type WorkloadId } from './workloads/case-params.js';
+
+/** The comparison's settings, parsed and checked from the command line. */
+export interface CompareArgs {
+  /** Smaller sizes and one repetition: every workload in under a minute. */
+  readonly quick: boolean;
+  /** The workloads to run, in report order. */
+  readonly only: readonly WorkloadId[];
+  /** The peers to run, in report order. */
+  readonly peers: readonly PeerId[];
+  /** Repetitions (worker processes per peer) for timed and memory workloads; default per mode. */
+  readonly reps: number | undefined;
+  /** Where the JSON results go, relative to the working directory. */
+  readonly jsonOut: string;
+  /** How worker processes run the TypeScript worker. */
+  readonly loader: WorkerLoader;
+  /** Print the usage and stop. */
+  readonly help: boolean;
+}
+
+/** What `--help` prints. */
+export const USAGE = `Usage: pnpm bench:compare [--quick] [--only W,...] [--peers P,...] [--reps N]
+                          [--json-out PATH] [--loader bundle|tsx]
+
+Compares @aa/cache's L1Cache with the caches users pick instead, each workload
+in fresh node processes (one per peer and repetition, interleaved), and prints
+one markdown table per workload.
+
+  --quick            every workload, smaller and once: under a minute
+  --only W,...       workloads to run (default all):
+                     ${WORKLOAD_IDS.join(', ')}
+  --peers P,...      peers to run (default all; ratios need map and lru-cache):
+                     ${PEER_IDS.join(', ')}
+  --reps N           processes per peer for the timed and memory workloads, 1..50
+                     (default 5 timed / 3 memory; 1 with --quick)
+  --json-out PATH    where to write the JSON results (default bench-results/compare.json)
+  --loader L         how workers load TypeScript: bundle (esbuild once, then plain
+                     node; default) or tsx (node --import tsx per worker)
+  --help             print this text`;
+
+const listFlag = <T extends string>(flag: string, allowed: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .transform((value) => value.split(',').map((item) => item.trim()))
+    .pipe(
+      z.array(
+        z.enum(allowed, {
+          error: (issue) =>
+            `Expected ${flag} to list some of ${allowed.join(', ')}, got \`${String(issue.input)}\``,
+        }),
+      ),
+    )
+    .refine((items) => items.length > 0, { error: `Expected ${flag} to name at least one` })
+    // Report order, whatever order they were given in.
+    .transform((items) => allowed.filter((item) => items.includes(item)))
+    .optional();
+
+const argsSchema = z.object({
+  quick: z.boolean().default(false),
+  only: listFlag('--only', WORKLOAD_IDS),
+  peers: listFlag('--peers', PEER_IDS),
+  reps: z
+    .string()
+    .regex(/^\d+$/, { error: 'Expected --reps to be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, { error: 'Expected --reps to be at least 1' })
+        .max(50, { error: 'Expected --reps to be at most 50' }),
+    )
+    .optional(),
+  'json-out': z
+    .string()
+    .min(1, { error: 'Expected --json-out to be a path' })
+    .default('bench-results/compare.json'),
+  loader: z
+    .enum(['bundle', 'tsx'], {
+      error: (issue) => `Expected --loader to be bundle or tsx, got \`${String(issue.input)}\``,
+    })
+    .default('bundle'),
+  help: z.boolean().default(false),
+});
+
+/** Thrown for command-line input the comparison cannot run with; the message says why. */
+export class CompareArgsError extends Error {
+  override readonly name = 'CompareArgsError';
+}
+
+/**
+ * Parses `argv` (without the node and script paths).
+ * @throws {CompareArgsError} for an unknown flag, a missing value or a value out of range.
+ */
+export function parseCompareArgs(argv: readonly string[]): CompareArgs {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean' },
+        only: { type: 'string' },
+        peers: { type: 'string' },
+        reps: { type: 'string' },
+        'json-out': { type: 'string' },
+        loader: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new CompareArgsError((error as Error).message, { cause: error });
+  }
+  const result = argsSchema.safeParse(values);
+  if (!result.success) {
+    throw new CompareArgsError(result.error.issues.map((issue) => issue.message).join('; '), {
+      cause: result.error,
+    });
+  }
+  const { quick, only, peers, reps, 'json-out': jsonOut, loader, help } = result.data;
+  return {
+    quick,
+    only: only ?? WORKLOAD_IDS,
+    peers: peers ?? PEER_IDS,
+    reps,
+    jsonOut,
+    loader,
+    help,
+  };
+}

@@ -1,0 +1,45 @@
+import { median } from '../statistics.js';
+import type { PeerId } from './peers/catalog.js';
+import type { CaseParams, Metrics } from './workloads/case-params.js';
+import type { ReferenceRow } from './workloads/catalog.js';
+
+/** One peer's repetitions of one case; a failed repetition is `undefined` with its error listed. */
+export interface PeerResult {
+  readonly peer: PeerId;
+  /** Indexed by repetition. */
+  readonly reps: (Metrics | undefined)[];
+  readonly errors: string[];
+}
+
+/** Every peer's results for one case of a workload. */
+export interface CaseResult {
+  readonly label: string;
+  readonly params: CaseParams;
+  readonly peers: readonly PeerResult[];
+  readonly references: readonly ReferenceRow[];
+}
+
+/** The median over the repetitions of `metric`; `NaN` when none has it. */
+export function medianMetric(result: PeerResult, metric: string): number {
+  const values: number[] = [];
+  for (const rep of result.reps) {
+    const value = rep?.[metric];
+    if (value !== undefined && !Number.isNaN(value)) values.push(value);
+  }
+  return median(values);
+}
+
+/**
+ * The median over repetitions of `result`'s `metric` divided by `baseline`'s
+ * in the same repetition, so drift between repetitions cancels out; `NaN`
+ * when no repetition has both.
+ */
+export function medianRatio(result: PeerResult, baseline: PeerResult, metric: string): number {
+  const ratios: number[] = [];
+  for (const [rep, metrics] of result.reps.entries()) {
+    const own = metrics?.[metric];
+    const base = baseline.reps[rep]?.[metric];
+    if (own !== undefined && base !== undefined && base !== 0) ratios.push(own / base);
+  }
+  return median(ratios.filter((ratio) => !Number.isNaN(ratio)));
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { CompareArgsError, parseCompareArgs } from '../../src/compare/args.js';
+import { PEER_IDS } from '../../src/compare/peers/catalog.js';
+import { WORKLOAD_IDS } from '../../src/compare/workloads/case-params.js';
+
+describe('parseCompareArgs()', () => {
+  it('runs every workload against every peer by default', () => {
+    expect(parseCompareArgs([])).toEqual({
+      quick: false,
+      only: WORKLOAD_IDS,
+      peers: PEER_IDS,
+      reps: undefined,
+      jsonOut: 'bench-results/compare.json',
+      loader: 'bundle',
+      help: false,
+    });
+  });
+
+  it('reads every flag, keeping workloads and peers in report order', () => {
+    expect(
+      parseCompareArgs([
+        '--quick',
+        '--only',
+        'zipf, hit',
+        '--peers=lru-cache,map',
+        '--reps',
+        '3',
+        '--json-out',
+        'out.json',
+        '--loader',
+        'tsx',
+      ]),
+    ).toEqual({
+      quick: true,
+      only: ['hit', 'zipf'],
+      peers: ['map', 'lru-cache'],
+      reps: 3,
+      jsonOut: 'out.json',
+      loader: 'tsx',
+      help: false,
+    });
+  });
+
+  it.each([
+    [['--only', 'hit,nope'], 'Expected --only to list some of hit, '],
+    [['--only', ''], 'Expected --only to list some of'],
+    [['--peers', 'redis'], 'Expected --peers to list some of map, '],
+    [['--reps', '0'], 'Expected --reps to be at least 1'],
+    [['--reps', '51'], 'Expected --reps to be at most 50'],
+    [['--reps', 'many'], 'Expected --reps to be a whole number'],
+    [['--loader', 'ts-node'], 'Expected --loader to be bundle or tsx, got `ts-node`'],
+    [['--json-out', ''], 'Expected --json-out to be a path'],
+    [['--fast'], "Unknown option '--fast'"],
+    [['--only'], "Option '--only <value>' argument missing"],
+    [['extra'], "Unexpected argument 'extra'"],
+  ])('rejects %j with a message saying why', (argv, message) => {
+    expect(() => parseCompareArgs(argv)).toThrow(CompareArgsError);
+    expect(() => parseCompareArgs(argv)).toThrow(message);
+  });
+});
