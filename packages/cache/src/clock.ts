@@ -11,7 +11,12 @@ export interface Clock {
 
 // On this class of machine one performance.now() costs 50-100 ns, more than the
 // rest of a cache hit together, so the default clock reads it at most once per
-// event-loop turn and shares the reading with every cache in the process.
+// event-loop iteration and shares the reading with every cache in the process.
+// The immediate that forgets the reading stays ref'd on purpose: a pending ref'd
+// immediate keeps the loop from blocking in its poll phase, so the next I/O
+// callback after an idle spell never sees a reading taken before it. (An
+// unref'd one would, for as long as the loop sat idle.) It delays exit by one
+// loop iteration at most.
 let turnTime: number | undefined;
 const forgetTurnTime = (): void => {
   turnTime = undefined;
@@ -22,19 +27,21 @@ const forgetTurnTime = (): void => {
  * adjustment (NTP, a VM resuming) can neither expire every entry at once nor
  * keep entries alive for too long.
  *
- * It is read at most once per event-loop turn: the first reading in a turn is
- * reused until an unref'd `setImmediate` (one per turn, never keeping the
- * process alive) forgets it. Time therefore stands still within one turn,
- * microtasks included, so an entry may be served for as long past its expiry as
- * the turn that reads it has been running; requests arriving on I/O each start
- * a new turn. Inject `{ now: () => performance.now() }` to read the clock on
- * every call instead.
+ * It is read at most once per event-loop iteration: the first reading is
+ * reused until a `setImmediate` (one per iteration, run in the same iteration's
+ * check phase, so it never holds the process open for longer) forgets it. Time
+ * therefore stands still within one iteration, microtasks included: an entry
+ * may be served for as long past its expiry as the current iteration has been
+ * running, which a long synchronous task or an endless chain of microtasks
+ * stretches. Under fake timers that also fake `setImmediate`, the reading is
+ * never forgotten; inject a clock there. Inject
+ * `{ now: () => performance.now() }` to read the clock on every call instead.
  */
 export const monotonicClock: Clock = Object.freeze({
   now(): number {
     if (turnTime === undefined) {
       turnTime = performance.now();
-      setImmediate(forgetTurnTime).unref();
+      setImmediate(forgetTurnTime);
     }
     return turnTime;
   },
