@@ -81,7 +81,7 @@ export class TimerWheel {
       // The bucket of the previous tick too: it may hold deadlines before `now`.
       const steps = Math.min(ticks + 1, buckets);
       for (let step = 0; step < steps; step++) {
-        const bucket = (FIRST_BUCKET[level] as number) + ((previousTick + step) % buckets);
+        const bucket = (FIRST_BUCKET[level] as number) + modulo(previousTick + step, buckets);
         this.#buckets.drain(bucket, visit);
       }
     }
@@ -102,7 +102,12 @@ export class TimerWheel {
     while (level < LEVELS - 1 && ahead >= (WIDTHS[level + 1] as number)) level++;
     const bucket =
       (FIRST_BUCKET[level] as number) +
-      (Math.floor(deadline / (WIDTHS[level] as number)) % (BUCKETS[level] as number));
+      modulo(Math.floor(deadline / (WIDTHS[level] as number)), BUCKETS[level] as number);
     this.#buckets.pushBack(bucket, slot);
   }
+}
+
+/** `value mod divisor` in `0..divisor - 1`, negative times (a clock's origin is arbitrary) included. */
+function modulo(value: number, divisor: number): number {
+  return ((value % divisor) + divisor) % divisor;
 }

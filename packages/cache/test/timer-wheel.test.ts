@@ -51,6 +51,13 @@ describe('TimerWheel', () => {
     expect(expired.sort((a, b) => a - b)).toEqual(deadlines.map((_, slot) => slot));
   });
 
+  it('works from a negative origin (a clock may start anywhere)', () => {
+    const { advance } = wheelWith([-99_000, -50_000, 10_000], -100_000);
+    expect(advance(-99_000 + TimerWheel.RESOLUTION_MS)).toEqual([0]);
+    expect(advance(-50_000 + TimerWheel.RESOLUTION_MS)).toEqual([1]);
+    expect(advance(10_000 + TimerWheel.RESOLUTION_MS)).toEqual([2]);
+  });
+
   it('expires a deadline already past at the next advance', () => {
     const { advance } = wheelWith([], 1_000);
     const late = wheelWith([500], 1_000);
