@@ -48,7 +48,8 @@ export class L1Cache<K, V> implements Disposable {
    * @throws {TypeError} when `source` has no `load` method or an option is invalid.
    */
   constructor(source: CacheSource<K, V>, options?: L1CacheOptions<K, V>) {
-    if (typeof source !== 'object' || source === null || typeof source.load !== 'function') {
+    const isObject = (typeof source === 'object' && source !== null) || typeof source === 'function';
+    if (!isObject || typeof source.load !== 'function') {
       throw new TypeError(
         `Expected \`source\` to be an object with a \`load()\` method, got ${describeValue(source)}`,
       );
@@ -84,7 +85,11 @@ export class L1Cache<K, V> implements Disposable {
     return this.#entries.size;
   }
 
-  /** Loads in flight right now; zero once every load has settled. */
+  /**
+   * Loads in flight that still own their key; zero once every load has settled.
+   * A load disowned by `invalidate` or `clear` is no longer counted, though it
+   * runs on at the source for the callers that joined it.
+   */
   get pendingLoads(): number {
     return this.#loader.size;
   }

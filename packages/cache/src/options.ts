@@ -29,9 +29,10 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    */
   readonly ttlJitter?: number | undefined;
   /**
-   * The most entries held (stale ones and remembered `NotFound`s included).
-   * Inserting past it evicts the least recently used entry, after reclaiming
-   * expired ones. Keys often come from requests (agent ids), so the bound is what
+   * The most entries held (stale ones and remembered `NotFound`s included), at
+   * most 2^24 (a `Map`'s limit). Inserting past it evicts the entry the
+   * `evictionPolicy` picks, after reclaiming expired ones; the entry just
+   * inserted is never the one. Keys often come from requests (agent ids), so the bound is what
    * stops a flood of distinct keys from exhausting memory. Memory is allocated as
    * entries arrive, not up front.
    *
@@ -136,8 +137,8 @@ export const L1_CACHE_DEFAULTS = Object.freeze({
   name: 'L1Cache',
 });
 
-// Slot numbers live in Uint32Arrays next to the linked lists' sentinels.
-const MAX_ENTRIES_LIMIT = 2 ** 32 - 512;
+// A V8 Map holds at most 2^24 entries; the store's index is one.
+const MAX_ENTRIES_LIMIT = 2 ** 24;
 // setTimeout's ceiling: a longer timeout would fire at once.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
@@ -183,6 +184,14 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
     throw new TypeError(
       `Expected \`clock\` to be an object with a \`now()\` method, got ${describeValue(clock)}`,
+    );
+  }
+  // Read once here so a broken clock fails now, not as entries that never (or
+  // always) expire; the hot path trusts it afterwards.
+  const reading: unknown = clock.now();
+  if (typeof reading !== 'number' || !Number.isFinite(reading)) {
+    throw new TypeError(
+      `Expected \`clock.now()\` to return a finite number, got ${describeValue(reading)}`,
     );
   }
 

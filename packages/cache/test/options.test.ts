@@ -35,7 +35,7 @@ describe('L1Cache', () => {
       [{ ttlMs: null }, 'Expected `ttlMs` to be a finite number > 0, got `null`'],
       [
         { maxEntries: 0 },
-        'Expected `maxEntries` to be an integer from 1 to 4294966784, got `0` (number)',
+        'Expected `maxEntries` to be an integer from 1 to 16777216, got `0` (number)',
       ],
       [{ maxEntries: 1.5 }, 'got `1.5` (number)'],
       [{ maxEntries: -10 }, 'got `-10` (number)'],
