@@ -38,12 +38,21 @@ describe('EntryStore', () => {
     expect(store.removals).toEqual({ evictions: 0, expirations: 10 });
   });
 
-  it('renews an overwritten entry in both recency and removal order', () => {
+  it('renews an overwritten entry in removal order', () => {
     const store = storeWith(3, 10);
     store.set('k0', 42, Promise.resolve(42), 5, 5_000, 5_000);
     store.reclaim(1_000);
     expect(store.size).toBe(1);
     expect(store.peek('k0', 1_000)).toBe(42);
+  });
+
+  it('renews an overwritten entry in recency order', () => {
+    const store = new EntryStore<string, number>(2, 0, false, 'lru');
+    store.set('a', 1, Promise.resolve(1), 0, 100, 100);
+    store.set('b', 2, Promise.resolve(2), 0, 100, 100);
+    store.set('a', 3, Promise.resolve(3), 1, 100, 100);
+    store.set('c', 4, Promise.resolve(4), 2, 100, 100);
+    expect([store.peek('a', 2), store.peek('b', 2), store.peek('c', 2)]).toEqual([3, undefined, 4]);
   });
 
   it('remembers a NotFound as a negative entry, which peek and valueAt do not show', () => {

@@ -23,7 +23,7 @@ describe('L1Cache', () => {
         for (let index = 0; index < 100; index++) await cache.get(`hot${index}`);
       }
       let hotLoads = 0;
-      for (let step = 0; step < 40_000; step++) {
+      for (let step = 0; step < 16_000; step++) {
         if (step % 4 !== 0) {
           await cache.get(`random${step}`);
           continue;
@@ -45,7 +45,7 @@ describe('L1Cache', () => {
     it("is plain LRU with 'lru', where the same flood reloads every hot read", async () => {
       const source = countingSource();
       const cache = new L1Cache(source, { maxEntries: 200, evictionPolicy: 'lru' });
-      expect(await hotLoadsDuringFlood(cache, source)).toBeGreaterThan(9_900);
+      expect(await hotLoadsDuringFlood(cache, source)).toBeGreaterThan(3_900);
     });
   });
 });

@@ -19,7 +19,7 @@ async function fill(cache: L1Cache<string, string>, keys: string[]) {
 }
 
 describe('L1Cache', () => {
-  describe('maxEntries with the LRU policy', () => {
+  describe('maxEntries', () => {
     it('defaults to 10,000 entries', async () => {
       const cache = new L1Cache(echoSource());
       await fill(
@@ -30,7 +30,7 @@ describe('L1Cache', () => {
       expect(cache.stats().evictions).toBe(1);
     });
 
-    it('evicts the least recently used entry, where a get is a use', async () => {
+    it('evicts the least recently used entry with the LRU policy, where a get is a use', async () => {
       const source = echoSource();
       const cache = new L1Cache(source, { maxEntries: 3, evictionPolicy: 'lru' });
       await fill(cache, ['a', 'b', 'c']);
@@ -47,7 +47,7 @@ describe('L1Cache', () => {
       ]);
     });
 
-    it('does not count a peek as a use', async () => {
+    it('does not count a peek as a use (LRU policy)', async () => {
       const cache = new L1Cache(echoSource(), { maxEntries: 2, evictionPolicy: 'lru' });
       await fill(cache, ['a', 'b']);
       cache.peek('a');

@@ -42,6 +42,26 @@ describe('WindowTinyLfuPolicy', () => {
     expect(store.peek('rising', 0)).toBe('rising');
   });
 
+  it('never evicts the entry just inserted, so a load is always stored', () => {
+    const store = new EntryStore<string, string>(1, 0, false, 'w-tinylfu');
+    read(store, 'hot');
+    for (let round = 0; round < 5; round++) read(store, 'hot');
+    read(store, 'new');
+    expect(store.peek('new', 0)).toBe('new');
+    expect(store.peek('hot', 0)).toBeUndefined();
+  });
+
+  it('evicts as LRU would while frequencies tie', () => {
+    const store = new EntryStore<string, string>(3, 0, false, 'w-tinylfu');
+    for (const key of ['a', 'b', 'c', 'a', 'd']) read(store, key);
+    expect(['a', 'b', 'c', 'd'].map((key) => store.peek(key, 0))).toEqual([
+      'a',
+      undefined,
+      'c',
+      'd',
+    ]);
+  });
+
   it('never holds more than maxEntries, down to a cache of one', () => {
     for (const maxEntries of [1, 2, 3, 100]) {
       const store = new EntryStore<string, string>(maxEntries, 0, false, 'w-tinylfu');
