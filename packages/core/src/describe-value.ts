@@ -10,6 +10,16 @@ const MAX_SHOWN_CHARS = 60;
  * describeValue(new Uint8Array(3)); // "`Uint8Array(3)` (object)"
  */
 export function describeValue(value: unknown): string {
+  try {
+    return describe(value);
+  } catch {
+    // A revoked Proxy, or a trap or getter that throws: an error message about
+    // bad input must not itself fail.
+    return '`unreadable value` (object)';
+  }
+}
+
+function describe(value: unknown): string {
   if (value === null) return '`null`';
   if (value === undefined) return '`undefined`';
   if (typeof value === 'string') {

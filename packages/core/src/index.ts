@@ -5,6 +5,7 @@ export { type IdTypeName, InvalidIdError, isInvalidIdError } from './invalid-id-
 export type { InvalidationSink } from './invalidation-sink.js';
 export {
   type EnforcementMode,
+  POLICY_LIMITS,
   type PolicyDecision,
   type PolicyDocument,
   type PolicyRule,

@@ -27,10 +27,23 @@ export interface PolicyDocument {
 
 const MAX_U32 = 0xffff_ffff;
 const MAX_REPORTED_ISSUES = 3;
+const MAX_ISSUE_CHARS = 200;
+
+/**
+ * Size limits of a {@link PolicyDocument}. A policy is read on every tool call
+ * and held in every instance's cache, so a document beyond these is refused as
+ * malformed rather than parsed, cached and matched against.
+ */
+export const POLICY_LIMITS = Object.freeze({
+  /** The most rules one document may hold. */
+  maxRules: 10_000,
+  /** The longest `name` or `actionPattern`, in UTF-16 code units. */
+  maxTextLength: 4_096,
+});
 
 /** The zod schema of a {@link PolicyRule}; unknown fields are rejected. */
 export const policyRuleSchema = z.strictObject({
-  actionPattern: z.string(),
+  actionPattern: z.string().max(POLICY_LIMITS.maxTextLength),
   decision: z.enum(['allow', 'deny', 'require_approval']),
 });
 
@@ -41,8 +54,8 @@ export const policyRuleSchema = z.strictObject({
  */
 export const policyDocumentSchema = z.strictObject({
   version: z.int().min(0).max(MAX_U32),
-  name: z.string(),
-  rules: z.array(policyRuleSchema),
+  name: z.string().max(POLICY_LIMITS.maxTextLength),
+  rules: z.array(policyRuleSchema).max(POLICY_LIMITS.maxRules),
   enforcementMode: z.enum(['enforce', 'observe', 'disabled']).default('enforce'),
 });
 
@@ -60,19 +73,32 @@ export const policyDocumentSchema = z.strictObject({
  * const policy = parsePolicyDocument(row.body, `agent ${agentId}`);
  */
 export function parsePolicyDocument(input: unknown, subject?: string): PolicyDocument {
-  const result = policyDocumentSchema.safeParse(input);
+  const owner = subject === undefined ? '' : ` of ${subject}`;
+  const malformed = (detail: string, cause: unknown) =>
+    StorageError.serialization(`malformed policy document${owner}: ${detail}`, { cause });
+  const ruleCount = countRules(input);
+  if (ruleCount > POLICY_LIMITS.maxRules) {
+    // Refused before zod walks a million rules only to report three of them.
+    const detail = `\`rules\`: expected at most ${POLICY_LIMITS.maxRules} rules, got ${ruleCount}`;
+    throw malformed(detail, new RangeError(detail));
+  }
+  let result: ReturnType<typeof policyDocumentSchema.safeParse>;
+  try {
+    result = policyDocumentSchema.safeParse(input);
+  } catch (error) {
+    // A getter or Proxy trap that throws, or a revoked Proxy: unreadable input
+    // is malformed input, not a crash.
+    throw malformed('it could not be read', error);
+  }
   if (!result.success) {
     const issues = result.error.issues;
     const listed = issues
       .slice(0, MAX_REPORTED_ISSUES)
-      .map((issue) => `\`${formatPath(issue.path)}\`: ${issue.message}`);
+      .map((issue) => clip(`\`${formatPath(issue.path)}\`: ${issue.message}`));
     if (issues.length > MAX_REPORTED_ISSUES) {
       listed.push(`and ${issues.length - MAX_REPORTED_ISSUES} more`);
     }
-    const owner = subject === undefined ? '' : ` of ${subject}`;
-    throw StorageError.serialization(`malformed policy document${owner}: ${listed.join('; ')}`, {
-      cause: result.error,
-    });
+    throw malformed(listed.join('; '), result.error);
   }
   const { version, name, rules, enforcementMode } = result.data;
   return Object.freeze({
@@ -81,6 +107,24 @@ export function parsePolicyDocument(input: unknown, subject?: string): PolicyDoc
     rules: Object.freeze(rules.map((rule) => Object.freeze(rule))),
     enforcementMode,
   });
+}
+
+/** How many rules `input.rules` holds, if it is an array that can be read; else 0, left to the schema. */
+function countRules(input: unknown): number {
+  try {
+    const rules =
+      typeof input === 'object' && input !== null
+        ? (input as { rules?: unknown }).rules
+        : undefined;
+    return Array.isArray(rules) ? rules.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Keeps one issue's text log-sized, whatever the input (a 10 MB unknown key, say). */
+function clip(text: string): string {
+  return text.length > MAX_ISSUE_CHARS ? `${text.slice(0, MAX_ISSUE_CHARS)}…` : text;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

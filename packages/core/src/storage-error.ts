@@ -81,6 +81,11 @@ export function isStorageError<K extends StorageErrorKind = StorageErrorKind>(
   kind?: K,
 ): value is StorageError<K> {
   if (typeof value !== 'object' || value === null) return false;
-  if ((value as Record<symbol, unknown>)[STORAGE_ERROR_BRAND] !== true) return false;
-  return kind === undefined || (value as { kind?: unknown }).kind === kind;
+  try {
+    if ((value as Record<symbol, unknown>)[STORAGE_ERROR_BRAND] !== true) return false;
+    return kind === undefined || (value as { kind?: unknown }).kind === kind;
+  } catch {
+    // A rejection reason may be a hostile Proxy; a guard must answer, not throw.
+    return false;
+  }
 }

@@ -6,6 +6,16 @@ const BYTE_LENGTH = 16;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CANONICAL_UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+// %TypedArray%.prototype's own getters read a typed array's internal slots, so
+// neither a subclass overriding `length` nor an object merely inheriting from
+// Uint8Array.prototype can pass for 16 bytes. A Node Buffer is a Uint8Array.
+const typedArrayPrototype: object = Object.getPrototypeOf(Uint8Array.prototype);
+const nameGetter = Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)
+  ?.get as () => string | undefined;
+const lengthGetter = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'length')
+  ?.get as () => number;
+const typedArrayName = (value: unknown): string | undefined => nameGetter.call(value);
+const typedArrayLength = (value: unknown): number => lengthGetter.call(value);
 // Hyphens of the 8-4-4-4-12 form fall after these byte offsets.
 const HYPHEN_AFTER_BYTE = new Set([3, 5, 7, 9]);
 
@@ -47,7 +57,7 @@ export function uuidIdCodec<Id extends string>(typeName: IdTypeName): UuidIdCode
 
   return Object.freeze({
     fromBytes(bytes: Uint8Array): Id {
-      if (!(bytes instanceof Uint8Array) || bytes.length !== BYTE_LENGTH) {
+      if (typedArrayName(bytes) !== 'Uint8Array' || typedArrayLength(bytes) !== BYTE_LENGTH) {
         throw new InvalidIdError(
           typeName,
           `Expected ${typeName} bytes to be a Uint8Array of length ${BYTE_LENGTH}, got ${describeValue(bytes)}`,
