@@ -1,3 +1,5 @@
+import type { LoadOptions } from '@aa/core';
+
 /** What a {@link Flight} tells the cache that started it. */
 export interface FlightOwner<K, V> {
   /** A caller left `flight` by aborting its signal. */
@@ -26,7 +28,13 @@ export class Flight<K, V> {
   #resolve!: (value: V) => void;
   #reject!: (reason: unknown) => void;
   #settled = false;
-  readonly #controller = new AbortController();
+  // Created on first use: most sources never read the signal, and an
+  // AbortController costs microseconds on every load otherwise.
+  #controller: AbortController | undefined;
+  #abortReason: unknown;
+  #aborted = false;
+  /** What the source is handed: its `signal` materialises only if read. */
+  readonly loadOptions: LoadOptions;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Callers that joined with a signal and have not left. */
   #leavableCallers = 0;
@@ -45,6 +53,12 @@ export class Flight<K, V> {
     this.background = background;
     this.#pinned = background;
     this.#owner = owner;
+    const flight = this;
+    this.loadOptions = {
+      get signal() {
+        return flight.signal;
+      },
+    };
     this.promise = new Promise<V>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -56,6 +70,10 @@ export class Flight<K, V> {
 
   /** The signal handed to the source; aborted when no one wants the result any more. */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
     return this.#controller.signal;
   }
 
@@ -127,7 +145,10 @@ export class Flight<K, V> {
 
   /** Aborts the signal handed to the source with `reason`. */
   abort(reason: unknown): void {
-    this.#controller.abort(reason);
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
   }
 
   #finish(): boolean {

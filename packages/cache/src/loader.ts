@@ -123,9 +123,9 @@ export class Loader<K, V> {
   }
 
   #callSource(flight: Flight<K, V>): Promise<V> {
-    const { key, background, signal } = flight;
-    if (!channels.load.hasSubscribers) return Promise.resolve(this.#source.load(key, { signal }));
-    return channels.load.tracePromise(() => this.#source.load(key, { signal }), {
+    const { key, background, loadOptions } = flight;
+    if (!channels.load.hasSubscribers) return Promise.resolve(this.#source.load(key, loadOptions));
+    return channels.load.tracePromise(() => this.#source.load(key, loadOptions), {
       cache: this.#options.name,
       key,
       background,
