@@ -1,0 +1,133 @@
+import type { ModelCaller, ModelFlight } from './model-records.js';
+import {
+  describeExpected,
+  describeSettled,
+  type OutcomeMatcher,
+  type Settled,
+} from './outcomes.js';
+import { type LoadedValue, type ModelOptions, ttlOf } from './presets.js';
+import type { SourceLoad } from './scripted-source.js';
+
+/**
+ * What the invariants read: the source's loads, and per load the harness's
+ * own record of when it began (the key's invalidation epoch then) and when
+ * the cache saw its result. None of it is a prediction of the cache's decisions.
+ */
+export interface InvariantContext {
+  readonly options: ModelOptions;
+  readonly loads: readonly SourceLoad[];
+  readonly flights: readonly ModelFlight[];
+  /** The error each rejected load was rejected with. */
+  readonly errorLoad: ReadonlyMap<unknown, number>;
+  /** The key's invalidation epoch now. */
+  epoch(key: string): number;
+}
+
+/**
+ * The contract's safety properties, from the outcome's stamps alone, whatever
+ * the model predicted: no value (or remembered `NotFound`) of another key, none
+ * from a load begun before an invalidation or clear that returned before the
+ * `get` began, no version older than the one current at that invalidation, and
+ * nothing served from memory outside its TTL and stale windows.
+ *
+ * @returns what is wrong, or `undefined`.
+ */
+export function safetyViolation(
+  caller: ModelCaller,
+  actual: Settled,
+  context: InvariantContext,
+): string | undefined {
+  let loadIndex: number | undefined;
+  if (actual.ok) {
+    const value = actual.value as LoadedValue;
+    loadIndex = value.load;
+    if (context.loads[loadIndex]?.value !== value) {
+      return `get #${caller.id} resolved with a value no load returned`;
+    }
+    if (value.version < caller.versionFloor) {
+      return (
+        `get #${caller.id} ('${caller.key}') saw version ${value.version}, older than version ` +
+        `${caller.versionFloor} current at the invalidation before it`
+      );
+    }
+  } else {
+    loadIndex = context.errorLoad.get(actual.error);
+  }
+  const load = loadIndex === undefined ? undefined : context.flights[loadIndex];
+  if (load === undefined) return undefined;
+  if (load.key !== caller.key) {
+    return `get #${caller.id} ('${caller.key}') got the outcome of load #${load.id} of '${load.key}'`;
+  }
+  if (load.startEpoch < caller.startEpoch) {
+    return (
+      `invalidation safety: get #${caller.id} ('${caller.key}') began after an invalidation that ` +
+      `load #${load.id} predates, yet got its ${actual.ok ? 'value' : 'error'}`
+    );
+  }
+  const { deliveredAt, deliveredSeq } = load;
+  if (deliveredAt === undefined || deliveredSeq === undefined) return undefined;
+  if (deliveredSeq >= caller.startSeq) return undefined;
+  // The load had completed before this get began: the answer came from memory.
+  const { staleWhileRevalidateMs, staleIfErrorMs, notFoundTtlMs } = context.options;
+  let servableUntil = deliveredAt + notFoundTtlMs;
+  if (actual.ok) {
+    const ttl = ttlOf(context.options, actual.value as LoadedValue);
+    servableUntil =
+      ttl === undefined || ttl === 0
+        ? deliveredAt
+        : deliveredAt + ttl + Math.max(staleWhileRevalidateMs, staleIfErrorMs);
+  }
+  if (caller.startedAt < servableUntil) return undefined;
+  return (
+    `expired ${actual.ok ? 'value' : 'NotFound'}: get #${caller.id} ('${caller.key}') at t=${caller.startedAt} ` +
+    `got load #${load.id}'s, completed at t=${deliveredAt}, servable until t=${servableUntil}`
+  );
+}
+
+/**
+ * The source's view of loads in flight: at most one load per key that the
+ * cache still owns (not yet seen settled, its signal not aborted, begun since
+ * the key's last invalidation), as many keys with one as `pendingLoads` says;
+ * every load given a signal, aborted exactly when, and why, the model says.
+ *
+ * @returns what is wrong, or `undefined`.
+ */
+export function inFlightViolation(
+  context: InvariantContext,
+  matcher: OutcomeMatcher,
+  pendingLoads: number,
+): string | undefined {
+  const live = new Map<string, number[]>();
+  for (const load of context.loads) {
+    const flight = context.flights[load.index];
+    if (flight === undefined) continue;
+    const { signal } = load;
+    if (signal === undefined) return `load #${load.index} was given no signal`;
+    const expected = flight.sourceAbort;
+    if (signal.aborted !== (expected !== undefined)) {
+      return (
+        `load #${load.index}: its signal is ${signal.aborted ? '' : 'not '}aborted, expected ` +
+        (expected === undefined ? 'not' : describeExpected(expected))
+      );
+    }
+    if (expected !== undefined && !matcher.matches(expected, { ok: false, error: signal.reason })) {
+      return (
+        `load #${load.index}: its signal was aborted with ${describeSettled({ ok: false, error: signal.reason })}, ` +
+        `expected ${describeExpected(expected)}`
+      );
+    }
+    const unseen = load.state === 'pending' || flight.deliveredSeq === undefined;
+    if (unseen && !signal.aborted && flight.startEpoch === context.epoch(load.key)) {
+      live.set(load.key, [...(live.get(load.key) ?? []), load.index]);
+    }
+  }
+  for (const [key, indices] of live) {
+    if (indices.length > 1) {
+      return `loads #${indices.join(' and #')} of '${key}' are both in flight for the cache`;
+    }
+  }
+  if (pendingLoads !== live.size) {
+    return `pendingLoads is ${pendingLoads}, but ${live.size} key(s) have a load the cache owns`;
+  }
+  return undefined;
+}
