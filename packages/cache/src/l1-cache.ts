@@ -48,7 +48,8 @@ export class L1Cache<K, V> implements Disposable {
    * @throws {TypeError} when `source` has no `load` method or an option is invalid.
    */
   constructor(source: CacheSource<K, V>, options?: L1CacheOptions<K, V>) {
-    const isObject = (typeof source === 'object' && source !== null) || typeof source === 'function';
+    const isObject =
+      (typeof source === 'object' && source !== null) || typeof source === 'function';
     if (!isObject || typeof source.load !== 'function') {
       throw new TypeError(
         `Expected \`source\` to be an object with a \`load()\` method, got ${describeValue(source)}`,
