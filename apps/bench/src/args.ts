@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { CliArgsError, parseCliArgs, wholeNumberFlag } from './cli.js';
 
 /** Where the burst's loads go: the in-memory store, or a real PostgreSQL store. */
 export type BenchSource = 'memory' | 'postgres';
@@ -41,27 +41,14 @@ one query per key; the warm-hit part is skipped.
 
 const MAX_CALLERS = 1_000_000;
 
-const integerFlag = (flag: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { error: `Expected ${flag} to be a whole number` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { error: `Expected ${flag} to be at least ${min}` })
-        .max(max, { error: `Expected ${flag} to be at most ${max}` }),
-    )
-    .default(fallback);
-
 const argsSchema = z
   .object({
     source: z
       .enum(['memory', 'postgres'], { error: 'Expected --source to be memory or postgres' })
       .default('memory'),
-    concurrency: integerFlag('--concurrency', 1, MAX_CALLERS, 100),
-    'delay-ms': integerFlag('--delay-ms', 0, 60_000, 50),
-    keys: integerFlag('--keys', 1, 10_000, 1),
+    concurrency: wholeNumberFlag('--concurrency', 1, MAX_CALLERS).default(100),
+    'delay-ms': wholeNumberFlag('--delay-ms', 0, 60_000).default(50),
+    keys: wholeNumberFlag('--keys', 1, 10_000).default(1),
     json: z.boolean().default(false),
     help: z.boolean().default(false),
   })
@@ -69,47 +56,31 @@ const argsSchema = z
     error: `Expected --concurrency × --keys to be at most ${MAX_CALLERS}`,
   });
 
-/** Thrown for command-line input the bench cannot run with; the message says why. */
-export class BenchArgsError extends Error {
-  override readonly name = 'BenchArgsError';
-}
-
 /**
  * Parses `argv` (without the node and script paths).
- * @throws {BenchArgsError} for an unknown flag, a missing value or a value out of range.
+ * @throws {CliArgsError} for an unknown flag, a missing value or a value out of range.
  */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        source: { type: 'string' },
-        concurrency: { type: 'string' },
-        'delay-ms': { type: 'string' },
-        keys: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new BenchArgsError((error as Error).message, { cause: error });
-  }
-  const result = argsSchema.safeParse(values);
-  if (!result.success) {
-    throw new BenchArgsError(result.error.issues.map((issue) => issue.message).join('; '), {
-      cause: result.error,
-    });
-  }
-  const { source, concurrency, keys, json, help } = result.data;
+  const values = parseCliArgs(
+    argv,
+    {
+      source: { type: 'string' },
+      concurrency: { type: 'string' },
+      'delay-ms': { type: 'string' },
+      keys: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    argsSchema,
+  );
+  const { source, concurrency, keys, json, help } = values;
   // Only an explicit --delay-ms contradicts postgres, not the default.
-  if (source === 'postgres' && values['delay-ms'] !== undefined) {
-    throw new BenchArgsError(
+  const delayGiven = argv.some((arg) => arg === '--delay-ms' || arg.startsWith('--delay-ms='));
+  if (source === 'postgres' && delayGiven) {
+    throw new CliArgsError(
       'Expected --delay-ms only with --source memory (PostgreSQL answers at its own speed)',
     );
   }
-  const delayMs = source === 'postgres' ? 0 : result.data['delay-ms'];
+  const delayMs = source === 'postgres' ? 0 : values['delay-ms'];
   return { source, concurrency, delayMs, keys, json, help };
 }

@@ -1,6 +1,7 @@
 import { arch, cpus, platform } from 'node:os';
-import { type BenchArgs, BenchArgsError, parseBenchArgs, USAGE } from './args.js';
+import { type BenchArgs, parseBenchArgs, USAGE } from './args.js';
 import { runBurst } from './burst.js';
+import { CliArgsError } from './cli.js';
 import { DEFAULT_HIT_SETTINGS, runHitBench } from './hit-bench.js';
 import { runPostgresBurst } from './postgres-source.js';
 import { formatBurst, formatHits, formatPostgresBurst } from './report.js';
@@ -11,7 +12,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseBenchArgs(argv);
   } catch (error) {
-    if (!(error instanceof BenchArgsError)) throw error;
+    if (!(error instanceof CliArgsError)) throw error;
     console.error(`pnpm bench: ${error.message}\n\n${USAGE}`);
     return 2;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BenchArgsError, parseBenchArgs } from '../src/args.js';
+import { parseBenchArgs } from '../src/args.js';
+import { CliArgsError } from '../src/cli.js';
 
 describe('parseBenchArgs()', () => {
   it('defaults to 100 callers of one key and a 50 ms load from the in-memory store', () => {
@@ -63,7 +64,7 @@ describe('parseBenchArgs()', () => {
     [['--keys'], "Option '--keys <value>' argument missing"],
     [['extra'], "Unexpected argument 'extra'"],
   ])('rejects %j with a message saying why', (argv, message) => {
-    expect(() => parseBenchArgs(argv)).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(argv)).toThrow(CliArgsError);
     expect(() => parseBenchArgs(argv)).toThrow(message);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PropagationArgsError, parsePropagationArgs } from '../src/propagation/args.js';
+import { CliArgsError } from '../src/cli.js';
+import { parsePropagationArgs } from '../src/propagation/args.js';
 import { formatPropagation, runSucceeded } from '../src/propagation/report.js';
 import type { TransportRun } from '../src/propagation/run-transport.js';
 
@@ -30,7 +31,7 @@ describe('parsePropagationArgs()', () => {
     [['--rounds'], "Option '--rounds <value>' argument missing"],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('rejects %j', (argv, message) => {
-    expect(() => parsePropagationArgs(argv)).toThrow(PropagationArgsError);
+    expect(() => parsePropagationArgs(argv)).toThrow(CliArgsError);
     expect(() => parsePropagationArgs(argv)).toThrow(message);
   });
 });

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCliArgs, wholeNumberFlag } from '../cli.js';
 import { PEER_IDS, type PeerId } from './peers/catalog.js';
 import type { WorkerLoader } from './worker-launcher.js';
 import { WORKLOAD_IDS, type WorkloadId } from './workloads/case-params.js';
@@ -63,17 +63,7 @@ const argsSchema = z.object({
   quick: z.boolean().default(false),
   only: listFlag('--only', WORKLOAD_IDS),
   peers: listFlag('--peers', PEER_IDS),
-  reps: z
-    .string()
-    .regex(/^\d+$/, { error: 'Expected --reps to be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(1, { error: 'Expected --reps to be at least 1' })
-        .max(50, { error: 'Expected --reps to be at most 50' }),
-    )
-    .optional(),
+  reps: wholeNumberFlag('--reps', 1, 50).optional(),
   'json-out': z
     .string()
     .min(1, { error: 'Expected --json-out to be a path' })
@@ -86,42 +76,25 @@ const argsSchema = z.object({
   help: z.boolean().default(false),
 });
 
-/** Thrown for command-line input the comparison cannot run with; the message says why. */
-export class CompareArgsError extends Error {
-  override readonly name = 'CompareArgsError';
-}
-
 /**
  * Parses `argv` (without the node and script paths).
- * @throws {CompareArgsError} for an unknown flag, a missing value or a value out of range.
+ * @throws {CliArgsError} for an unknown flag, a missing value or a value out of range.
  */
 export function parseCompareArgs(argv: readonly string[]): CompareArgs {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean' },
-        only: { type: 'string' },
-        peers: { type: 'string' },
-        reps: { type: 'string' },
-        'json-out': { type: 'string' },
-        loader: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new CompareArgsError((error as Error).message, { cause: error });
-  }
-  const result = argsSchema.safeParse(values);
-  if (!result.success) {
-    throw new CompareArgsError(result.error.issues.map((issue) => issue.message).join('; '), {
-      cause: result.error,
-    });
-  }
-  const { quick, only, peers, reps, 'json-out': jsonOut, loader, help } = result.data;
+  const values = parseCliArgs(
+    argv,
+    {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      peers: { type: 'string' },
+      reps: { type: 'string' },
+      'json-out': { type: 'string' },
+      loader: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    argsSchema,
+  );
+  const { quick, only, peers, reps, 'json-out': jsonOut, loader, help } = values;
   return {
     quick,
     only: only ?? WORKLOAD_IDS,

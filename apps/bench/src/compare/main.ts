@@ -5,7 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CompareArgsError, parseCompareArgs, USAGE } from './args.js';
+import { CliArgsError } from '../cli.js';
+import { parseCompareArgs, USAGE } from './args.js';
 import { formatMachine, machineInfo, peerVersions } from './machine.js';
 import { PEERS, type PeerId } from './peers/catalog.js';
 import type { CaseResult } from './results.js';
@@ -25,7 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseCompareArgs(argv);
   } catch (error) {
-    if (!(error instanceof CompareArgsError)) throw error;
+    if (!(error instanceof CliArgsError)) throw error;
     console.error(`pnpm bench:compare: ${error.message}\n\n${USAGE}`);
     return 2;
   }

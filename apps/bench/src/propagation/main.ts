@@ -6,7 +6,8 @@ import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
 import { samplePolicy } from '@aa/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { type PropagationArgs, PropagationArgsError, parsePropagationArgs, USAGE } from './args.js';
+import { CliArgsError } from '../cli.js';
+import { type PropagationArgs, parsePropagationArgs, USAGE } from './args.js';
 import { ListenerProcess } from './listener-process.js';
 import { TRANSPORTS } from './protocol.js';
 import { formatPropagation, runSucceeded } from './report.js';
@@ -21,7 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parsePropagationArgs(argv);
   } catch (error) {
-    if (!(error instanceof PropagationArgsError)) throw error;
+    if (!(error instanceof CliArgsError)) throw error;
     console.error(`pnpm bench:propagation: ${error.message}\n\n${USAGE}`);
     return 2;
   }

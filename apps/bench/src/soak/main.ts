@@ -1,6 +1,7 @@
 import { arch, cpus, platform } from 'node:os';
+import { CliArgsError } from '../cli.js';
 import { runSoak } from './run-soak.js';
-import { parseSoakArgs, SOAK_USAGE, SoakArgsError } from './soak-args.js';
+import { parseSoakArgs, SOAK_USAGE } from './soak-args.js';
 import { formatSoakReport } from './soak-report.js';
 
 /** How long past its planned end the soak may take before it is declared stuck. */
@@ -12,7 +13,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseSoakArgs(argv);
   } catch (error) {
-    if (!(error instanceof SoakArgsError)) throw error;
+    if (!(error instanceof CliArgsError)) throw error;
     console.error(`pnpm soak: ${error.message}\n\n${SOAK_USAGE}`);
     return 2;
   }

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCliArgs, wholeNumberFlag } from '../cli.js';
 
 /** The soak's settings, parsed and checked from the command line. */
 export interface SoakArgs {
@@ -26,62 +26,32 @@ or when the heap grew past its bound.
 
 const MAX_SEED = 0xffff_ffff;
 
-const wholeNumber = (flag: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { error: `Expected ${flag} to be a whole number` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { error: `Expected ${flag} to be at least ${min}` })
-        .max(max, { error: `Expected ${flag} to be at most ${max}` }),
-    );
-
 const argsSchema = z.object({
-  seconds: wholeNumber('--seconds', 1, 3_600).default(60),
-  seed: wholeNumber('--seed', 0, MAX_SEED).optional(),
+  seconds: wholeNumberFlag('--seconds', 1, 3_600).default(60),
+  seed: wholeNumberFlag('--seed', 0, MAX_SEED).optional(),
   help: z.boolean().default(false),
 });
-
-/** Thrown for command-line input the soak cannot run with; the message says why. */
-export class SoakArgsError extends Error {
-  override readonly name = 'SoakArgsError';
-}
 
 /**
  * Parses `argv` (without the node and script paths). A leading `--`, which
  * some package-manager versions pass through, is ignored.
  *
  * @param randomSeed - the seed to use when `--seed` is absent.
- * @throws {SoakArgsError} for an unknown flag, a missing value or a value out of range.
+ * @throws {CliArgsError} for an unknown flag, a missing value or a value out of range.
  */
 export function parseSoakArgs(
   argv: readonly string[],
   randomSeed: () => number = () => Math.floor(Math.random() * (MAX_SEED + 1)),
 ): SoakArgs {
-  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        seconds: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new SoakArgsError((error as Error).message, { cause: error });
-  }
-  const result = argsSchema.safeParse(values);
-  if (!result.success) {
-    throw new SoakArgsError(result.error.issues.map((issue) => issue.message).join('; '), {
-      cause: result.error,
-    });
-  }
-  const { seconds, seed, help } = result.data;
+  const values = parseCliArgs(
+    argv,
+    {
+      seconds: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    argsSchema,
+  );
+  const { seconds, seed, help } = values;
   return { seconds, seed: seed ?? randomSeed(), help };
 }

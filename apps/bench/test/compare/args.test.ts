@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CompareArgsError, parseCompareArgs } from '../../src/compare/args.js';
+import { CliArgsError } from '../../src/cli.js';
+import { parseCompareArgs } from '../../src/compare/args.js';
 import { PEER_IDS } from '../../src/compare/peers/catalog.js';
 import { WORKLOAD_IDS } from '../../src/compare/workloads/case-params.js';
 
@@ -54,7 +55,7 @@ describe('parseCompareArgs()', () => {
     [['--only'], "Option '--only <value>' argument missing"],
     [['extra'], "Unexpected argument 'extra'"],
   ])('rejects %j with a message saying why', (argv, message) => {
-    expect(() => parseCompareArgs(argv)).toThrow(CompareArgsError);
+    expect(() => parseCompareArgs(argv)).toThrow(CliArgsError);
     expect(() => parseCompareArgs(argv)).toThrow(message);
   });
 });

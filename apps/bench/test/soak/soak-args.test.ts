@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSoakArgs, SoakArgsError } from '../../src/soak/soak-args.js';
+import { CliArgsError } from '../../src/cli.js';
+import { parseSoakArgs } from '../../src/soak/soak-args.js';
 
 const fixedSeed = () => 42;
 
@@ -38,7 +39,7 @@ describe('parseSoakArgs()', () => {
     [['--minutes', '1'], "Unknown option '--minutes'"],
     [['10'], "Unexpected argument '10'"],
   ])('rejects %j with a message saying why', (argv, message) => {
-    expect(() => parseSoakArgs(argv, fixedSeed)).toThrow(SoakArgsError);
+    expect(() => parseSoakArgs(argv, fixedSeed)).toThrow(CliArgsError);
     expect(() => parseSoakArgs(argv, fixedSeed)).toThrow(message);
   });
 });
