@@ -77,14 +77,7 @@ export async function runBurst(
   const { source, cache } = await warmedUp(create, params.delayMs, false, 1_000);
   const result = await volley(cache, ['cold-key'], params.callers);
   await cache.close?.();
-  return {
-    loads: source.loads,
-    wallMs: result.wallMs,
-    extraMs: result.wallMs - params.delayMs,
-    tailMs: result.lastCallerAt - source.lastSettledAt,
-    p99Ms: result.p99Ms,
-    errors: result.wrong + result.rejected,
-  };
+  return burstMetrics(source, result, params.delayMs);
 }
 
 /** `callersPerKey` concurrent gets of each of `keys` cold keys, interleaved. */
@@ -96,14 +89,7 @@ export async function runColdKeys(
   const keys = Array.from({ length: params.keys }, (_, index) => `cold:${index}`);
   const result = await volley(cache, keys, params.keys * params.callersPerKey);
   await cache.close?.();
-  return {
-    loads: source.loads,
-    wallMs: result.wallMs,
-    extraMs: result.wallMs - params.delayMs,
-    tailMs: result.lastCallerAt - source.lastSettledAt,
-    p99Ms: result.p99Ms,
-    errors: result.wrong + result.rejected,
-  };
+  return burstMetrics(source, result, params.delayMs);
 }
 
 /** `callers` concurrent gets of one key whose load rejects after `delayMs`. */
@@ -122,5 +108,21 @@ export async function runFailing(
     rejected: result.rejected,
     // A failing load that some caller saw succeed is a bug in the peer or the harness.
     errors: result.wrong + (params.callers - result.rejected),
+  };
+}
+
+/** What a burst or cold-keys volley reports: loads, wall, time beyond the load, tail, p99, errors. */
+function burstMetrics(
+  source: { readonly loads: number; readonly lastSettledAt: number },
+  result: Awaited<ReturnType<typeof volley>>,
+  delayMs: number,
+): Metrics {
+  return {
+    loads: source.loads,
+    wallMs: result.wallMs,
+    extraMs: result.wallMs - delayMs,
+    tailMs: result.lastCallerAt - source.lastSettledAt,
+    p99Ms: result.p99Ms,
+    errors: result.wrong + result.rejected,
   };
 }
