@@ -1,8 +1,8 @@
 import { type CacheSource, StorageError } from '@aa/core';
 import { ManualClock } from '@aa/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { L1Cache, type L1CacheOptions, LoadTimeoutError } from '../src/index.js';
-import { settle } from './controlled-source.js';
+import { failOnUnhandledRejections } from './controlled-source.js';
 
 // Every way a caller can hand L1Cache something it did not expect: option
 // values, sources that break the CacheSource contract, odd keys and odd
@@ -170,17 +170,7 @@ const construct = (source: CacheSource<unknown, string>, options: unknown) => ()
   new L1Cache(source, options as L1CacheOptions<unknown, string>);
 
 describe('L1Cache, given bad input', () => {
-  const unhandled: unknown[] = [];
-  const record = (reason: unknown) => unhandled.push(reason);
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', record);
-  });
-  afterEach(async () => {
-    await settle();
-    process.off('unhandledRejection', record);
-    expect(unhandled).toEqual([]);
-  });
+  failOnUnhandledRejections();
 
   describe('options', () => {
     it.each(invalidOptionRows)(

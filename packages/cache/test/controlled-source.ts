@@ -1,5 +1,6 @@
 import type { CacheSource, LoadOptions } from '@aa/core';
 import { ManualClock } from '@aa/testing';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { L1Cache, type L1CacheOptions } from '../src/index.js';
 
 interface PendingLoad<K, V> {
@@ -107,4 +108,24 @@ export async function expiredEntry(ttlMs: number, options: L1CacheOptions<string
   await loading;
   clock.advance(ttlMs);
   return { clock, source, cache };
+}
+
+/**
+ * Records every unhandled rejection during each test of the enclosing
+ * `describe`, and fails the test if there was any once it has settled. Returns
+ * the record, for tests that check it midway.
+ */
+export function failOnUnhandledRejections(): readonly unknown[] {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  beforeEach(() => {
+    unhandled.length = 0;
+    process.on('unhandledRejection', record);
+  });
+  afterEach(async () => {
+    await settle();
+    process.off('unhandledRejection', record);
+    expect(unhandled).toEqual([]);
+  });
+  return unhandled;
 }

@@ -1,6 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { L1Cache } from '../src/index.js';
-import { ControlledSource, observe, settle } from './controlled-source.js';
+import {
+  ControlledSource,
+  failOnUnhandledRejections,
+  observe,
+  settle,
+} from './controlled-source.js';
 
 function setup() {
   const source = new ControlledSource<string, string>();
@@ -27,19 +32,7 @@ function countingSignal() {
 
 describe('L1Cache', () => {
   describe('get() with a signal', () => {
-    const unhandled: unknown[] = [];
-    const record = (reason: unknown) => unhandled.push(reason);
-
-    beforeEach(() => {
-      unhandled.length = 0;
-      process.on('unhandledRejection', record);
-    });
-
-    afterEach(async () => {
-      await settle();
-      process.off('unhandledRejection', record);
-      expect(unhandled).toEqual([]);
-    });
+    failOnUnhandledRejections();
 
     describe('when one caller aborts', () => {
       it('rejects only that caller, with the very reason it aborted with', async () => {

@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CACHE_CHANNELS,
   CACHE_ERROR_CODES,
@@ -8,7 +8,12 @@ import {
   L1Cache,
   type L1CacheOptions,
 } from '../src/index.js';
-import { ControlledSource, observe, settle } from './controlled-source.js';
+import {
+  ControlledSource,
+  failOnUnhandledRejections,
+  observe,
+  settle,
+} from './controlled-source.js';
 
 function setup(options: L1CacheOptions<string, string> = {}) {
   const source = new ControlledSource<string, string>();
@@ -30,19 +35,10 @@ async function warm(
 
 describe('L1Cache', () => {
   describe('dispose()', () => {
-    const unhandled: unknown[] = [];
-    const record = (reason: unknown) => unhandled.push(reason);
-
-    beforeEach(() => {
-      unhandled.length = 0;
-      process.on('unhandledRejection', record);
-    });
-
-    afterEach(async () => {
+    failOnUnhandledRejections();
+    // Registered after it, so it runs before it: real timers before settling.
+    afterEach(() => {
       vi.useRealTimers();
-      await settle();
-      process.off('unhandledRejection', record);
-      expect(unhandled).toEqual([]);
     });
 
     describe('afterwards', () => {

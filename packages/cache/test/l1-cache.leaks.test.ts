@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { L1Cache } from '../src/index.js';
-import { ControlledSource, settle } from './controlled-source.js';
+import { ControlledSource, failOnUnhandledRejections, settle } from './controlled-source.js';
 
 /** A full, synchronous collection, without needing node --expose-gc. */
 function collectGarbage(): void {
@@ -12,15 +12,7 @@ function collectGarbage(): void {
 
 describe('L1Cache', () => {
   describe('leaks', () => {
-    const unhandled: unknown[] = [];
-    const record = (reason: unknown) => unhandled.push(reason);
-    beforeEach(() => {
-      unhandled.length = 0;
-      process.on('unhandledRejection', record);
-    });
-    afterEach(() => {
-      process.off('unhandledRejection', record);
-    });
+    const unhandled = failOnUnhandledRejections();
 
     it('raises no unhandled rejection when a failed load has no caller left awaiting it', async () => {
       const source = new ControlledSource<string, string>();

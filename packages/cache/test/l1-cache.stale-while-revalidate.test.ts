@@ -1,7 +1,7 @@
 import { StorageError } from '@aa/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { L1Cache, L1CacheOptions } from '../src/index.js';
-import { expiredEntry, isPending, settle } from './controlled-source.js';
+import { expiredEntry, failOnUnhandledRejections, isPending, settle } from './controlled-source.js';
 
 const TTL_MS = 1_000;
 const WINDOW_MS = 500;
@@ -88,15 +88,7 @@ describe('L1Cache', () => {
     });
 
     describe('when the refresh fails', () => {
-      const unhandled: unknown[] = [];
-      const record = (reason: unknown) => unhandled.push(reason);
-      beforeEach(() => {
-        unhandled.length = 0;
-        process.on('unhandledRejection', record);
-      });
-      afterEach(() => {
-        process.off('unhandledRejection', record);
-      });
+      const unhandled = failOnUnhandledRejections();
 
       it('counts it in refreshFailures and loadFailures', async () => {
         const { source, cache } = await expiredEntryWith();

@@ -7,7 +7,12 @@ import {
   type L1CacheOptions,
   LoadTimeoutError,
 } from '../src/index.js';
-import { ControlledSource, observe, settle } from './controlled-source.js';
+import {
+  ControlledSource,
+  failOnUnhandledRejections,
+  observe,
+  settle,
+} from './controlled-source.js';
 
 const TIMEOUT_MS = 1_000;
 
@@ -23,21 +28,14 @@ function activeTimeouts(): number {
 
 describe('L1Cache', () => {
   describe('loadTimeoutMs', () => {
-    const unhandled: unknown[] = [];
-    const record = (reason: unknown) => unhandled.push(reason);
-
+    failOnUnhandledRejections();
     beforeEach(() => {
-      unhandled.length = 0;
-      process.on('unhandledRejection', record);
       // Only the timeout timers are faked: settle() still runs on a real setImmediate.
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     });
-
-    afterEach(async () => {
+    // Registered after the helper's hook, so it runs before it.
+    afterEach(() => {
       vi.useRealTimers();
-      await settle();
-      process.off('unhandledRejection', record);
-      expect(unhandled).toEqual([]);
     });
 
     describe('a load that does not settle in time', () => {
