@@ -1,7 +1,7 @@
 import { isStorageError, type PolicyDocument } from '@aa/core';
 import { samplePolicy } from '@aa/testing';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
 import {
   createPool,
@@ -9,6 +9,7 @@ import {
   freshAgentId,
   freshSchema,
   insertRow,
+  migratedStore,
   PG_URL,
   postgresAvailable,
 } from './support/postgres.js';
@@ -66,41 +67,29 @@ describe('PgPolicyStore', () => {
   });
 
   describe.runIf(available)('against PostgreSQL', () => {
-    const schema = freshSchema('store');
-    let pool: pg.Pool;
-    let store: PgPolicyStore;
-
-    beforeAll(async () => {
-      pool = createPool();
-      await migrate(pool, { schema });
-      store = new PgPolicyStore(pool, { schema });
-    });
-
-    afterAll(async () => {
-      await dropSchema(pool, schema);
-      await pool.end();
-    });
+    const db = migratedStore('store');
 
     describe('getPolicy()', () => {
       it('returns the highest version, whatever order the rows were written in', async () => {
         const id = freshAgentId();
-        for (const version of [2, 7, 3]) await insertRow(pool, schema, id, samplePolicy(version));
-        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(7));
-        await expect(store.load(id)).resolves.toEqual(samplePolicy(7));
+        for (const version of [2, 7, 3])
+          await insertRow(db.pool, db.schema, id, samplePolicy(version));
+        await expect(db.store.getPolicy(id)).resolves.toEqual(samplePolicy(7));
+        await expect(db.store.load(id)).resolves.toEqual(samplePolicy(7));
       });
 
       it('returns a frozen document', async () => {
         const id = freshAgentId();
-        await insertRow(pool, schema, id, samplePolicy(1));
-        const policy = await store.getPolicy(id);
+        await insertRow(db.pool, db.schema, id, samplePolicy(1));
+        const policy = await db.store.getPolicy(id);
         expect(Object.isFrozen(policy)).toBe(true);
         expect(Object.isFrozen(policy.rules[0])).toBe(true);
       });
 
       it('rejects an agent without rows with NotFound naming the agent', async () => {
         const id = freshAgentId();
-        await insertRow(pool, schema, freshAgentId(), samplePolicy(1));
-        await expect(store.getPolicy(id)).rejects.toMatchObject({
+        await insertRow(db.pool, db.schema, freshAgentId(), samplePolicy(1));
+        await expect(db.store.getPolicy(id)).rejects.toMatchObject({
           kind: 'NotFound',
           code: 'AA_STORAGE_NOT_FOUND',
           message: `NotFound: no policy for agent ${id}`,
@@ -109,9 +98,9 @@ describe('PgPolicyStore', () => {
 
       it('rejects a malformed newest row with Serialization naming the agent and the field', async () => {
         const id = freshAgentId();
-        await insertRow(pool, schema, id, samplePolicy(1));
-        await insertRow(pool, schema, id, { ...samplePolicy(2), rules: 'everything' }, 2);
-        const error = await store.getPolicy(id).catch((caught: unknown) => caught);
+        await insertRow(db.pool, db.schema, id, samplePolicy(1));
+        await insertRow(db.pool, db.schema, id, { ...samplePolicy(2), rules: 'everything' }, 2);
+        const error = await db.store.getPolicy(id).catch((caught: unknown) => caught);
         expect(isStorageError(error, 'Serialization'), String(error)).toBe(true);
         expect((error as Error).message).toContain(`malformed policy document of agent ${id}`);
         expect((error as Error).message).toContain('`rules`');
@@ -125,13 +114,13 @@ describe('PgPolicyStore', () => {
         ['a document with an unknown field', { ...samplePolicy(1), owner: 'me' }],
       ])('rejects %s as a body with Serialization', async (_, body) => {
         const id = freshAgentId();
-        await insertRow(pool, schema, id, body, 1);
-        await expect(store.getPolicy(id)).rejects.toMatchObject({ kind: 'Serialization' });
+        await insertRow(db.pool, db.schema, id, body, 1);
+        await expect(db.store.getPolicy(id)).rejects.toMatchObject({ kind: 'Serialization' });
       });
 
       it('reads through the primary key, newest first, in one index scan', async () => {
-        const { rows } = await pool.query(
-          `EXPLAIN (FORMAT JSON) SELECT body FROM ${schema}.policies WHERE agent_id = $1 ORDER BY policy_version DESC LIMIT 1`,
+        const { rows } = await db.pool.query(
+          `EXPLAIN (FORMAT JSON) SELECT body FROM ${db.schema}.policies WHERE agent_id = $1 ORDER BY policy_version DESC LIMIT 1`,
           [freshAgentId()],
         );
         const plan = JSON.stringify(rows[0]['QUERY PLAN']);
@@ -150,7 +139,7 @@ describe('PgPolicyStore', () => {
             cause: expect.objectContaining({ code: '42P01' }),
           });
           expect((error as Error).message).toContain('has migrate() run for this schema?');
-          // A server error leaves the connection healthy: it went back to the pool.
+          // A server error leaves the connection healthy: it went back to the db.pool.
           expect({ total: own.totalCount, idle: own.idleCount }).toEqual({ total: 1, idle: 1 });
         } finally {
           await own.end();
@@ -158,7 +147,7 @@ describe('PgPolicyStore', () => {
       });
 
       it('rejects a forged, non-canonical id with a TypeError, as a rejection', async () => {
-        const pending = store.getPolicy('NOT-AN-ID' as never);
+        const pending = db.store.getPolicy('NOT-AN-ID' as never);
         await expect(pending).rejects.toThrow(TypeError);
         await expect(pending).rejects.toThrow('Expected `id` to be a canonical AgentId');
       });
@@ -167,29 +156,29 @@ describe('PgPolicyStore', () => {
     describe('invalidate()', () => {
       it('resolves and changes nothing, for any id', async () => {
         const id = freshAgentId();
-        await insertRow(pool, schema, id, samplePolicy(4));
-        await expect(store.invalidate(id)).resolves.toBeUndefined();
-        await expect(store.invalidate(freshAgentId())).resolves.toBeUndefined();
-        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(4));
+        await insertRow(db.pool, db.schema, id, samplePolicy(4));
+        await expect(db.store.invalidate(id)).resolves.toBeUndefined();
+        await expect(db.store.invalidate(freshAgentId())).resolves.toBeUndefined();
+        await expect(db.store.getPolicy(id)).resolves.toEqual(samplePolicy(4));
       });
     });
 
     describe('putPolicy()', () => {
       it('writes version 1 for a new agent, then highest + 1, and stamps it into the body', async () => {
         const id = freshAgentId();
-        await expect(store.putPolicy(id, samplePolicy(99))).resolves.toBe(1);
-        await expect(store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(99), version: 1 });
-        await insertRow(pool, schema, id, samplePolicy(41));
-        await expect(store.putPolicy(id, samplePolicy(0))).resolves.toBe(42);
-        await expect(store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(0), version: 42 });
+        await expect(db.store.putPolicy(id, samplePolicy(99))).resolves.toBe(1);
+        await expect(db.store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(99), version: 1 });
+        await insertRow(db.pool, db.schema, id, samplePolicy(41));
+        await expect(db.store.putPolicy(id, samplePolicy(0))).resolves.toBe(42);
+        await expect(db.store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(0), version: 42 });
       });
 
       it('keeps earlier versions as rows, with updated_at set', async () => {
         const id = freshAgentId();
-        await store.putPolicy(id, samplePolicy(1));
-        await store.putPolicy(id, samplePolicy(1));
-        const { rows } = await pool.query(
-          `SELECT policy_version::int AS v, updated_at FROM ${schema}.policies WHERE agent_id = $1 ORDER BY 1`,
+        await db.store.putPolicy(id, samplePolicy(1));
+        await db.store.putPolicy(id, samplePolicy(1));
+        const { rows } = await db.pool.query(
+          `SELECT policy_version::int AS v, updated_at FROM ${db.schema}.policies WHERE agent_id = $1 ORDER BY 1`,
           [id],
         );
         expect(rows.map((row) => row.v)).toEqual([1, 2]);
@@ -199,15 +188,15 @@ describe('PgPolicyStore', () => {
       it('gives 20 concurrent puts of one agent the versions 1..20, once each', async () => {
         const id = freshAgentId();
         const writers = Array.from({ length: 20 }, (_, index) =>
-          store.putPolicy(id, { ...samplePolicy(1), name: `writer-${index}` }),
+          db.store.putPolicy(id, { ...samplePolicy(1), name: `writer-${index}` }),
         );
         const versions = await Promise.all(writers);
         expect([...versions].sort((a, b) => a - b)).toEqual(
           Array.from({ length: 20 }, (_, index) => index + 1),
         );
-        const { rows } = await pool.query(
+        const { rows } = await db.pool.query(
           `SELECT policy_version::int AS v, body->>'name' AS name, (body->>'version')::int AS body_version
-           FROM ${schema}.policies WHERE agent_id = $1 ORDER BY 1`,
+           FROM ${db.schema}.policies WHERE agent_id = $1 ORDER BY 1`,
           [id],
         );
         expect(rows).toHaveLength(20);
@@ -215,15 +204,15 @@ describe('PgPolicyStore', () => {
           expect(row.body_version).toBe(row.v);
           expect(versions[Number(row.name.slice('writer-'.length))]).toBe(row.v);
         }
-        await expect(store.getPolicy(id)).resolves.toMatchObject({ version: 20 });
+        await expect(db.store.getPolicy(id)).resolves.toMatchObject({ version: 20 });
       });
 
       it('keeps concurrent puts of different agents apart', async () => {
         const ids = Array.from({ length: 5 }, () => freshAgentId());
         const versions = await Promise.all(
           ids.flatMap((id) => [
-            store.putPolicy(id, samplePolicy(1)),
-            store.putPolicy(id, samplePolicy(1)),
+            db.store.putPolicy(id, samplePolicy(1)),
+            db.store.putPolicy(id, samplePolicy(1)),
           ]),
         );
         expect(versions.sort()).toEqual([1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
@@ -231,35 +220,35 @@ describe('PgPolicyStore', () => {
 
       it('retries when a writer that bypasses the store takes the version it computed', async () => {
         const id = freshAgentId();
-        await store.putPolicy(id, samplePolicy(1));
-        const rogue = await pool.connect();
+        await db.store.putPolicy(id, samplePolicy(1));
+        const rogue = await db.pool.connect();
         try {
           await rogue.query('BEGIN');
           await rogue.query(
-            `INSERT INTO ${schema}.policies (agent_id, policy_version, body) VALUES ($1, 2, $2)`,
+            `INSERT INTO ${db.schema}.policies (agent_id, policy_version, body) VALUES ($1, 2, $2)`,
             [id, JSON.stringify(samplePolicy(2))],
           );
           // The store computes 2 too, and waits on the unique index for the rogue.
-          const put = store.putPolicy(id, samplePolicy(7));
-          await waitForLockWait(pool, schema);
+          const put = db.store.putPolicy(id, samplePolicy(7));
+          await waitForLockWait(db.pool, db.schema);
           await rogue.query('COMMIT');
           await expect(put).resolves.toBe(3);
         } finally {
           rogue.release();
         }
-        await expect(store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(7), version: 3 });
+        await expect(db.store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(7), version: 3 });
       });
 
       it('rejects with Conflict, the unique violation as cause, when every attempt collides', async () => {
         const conflicted = freshSchema('conflict');
-        await migrate(pool, { schema: conflicted });
+        await migrate(db.pool, { schema: conflicted });
         try {
-          await pool.query(`
+          await db.pool.query(`
             CREATE FUNCTION ${conflicted}.collide() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE unique_violation USING MESSAGE = 'simulated collision'; END $$;
             CREATE TRIGGER collide BEFORE INSERT ON ${conflicted}.policies
             FOR EACH ROW EXECUTE FUNCTION ${conflicted}.collide();`);
-          const conflictedStore = new PgPolicyStore(pool, { schema: conflicted });
+          const conflictedStore = new PgPolicyStore(db.pool, { schema: conflicted });
           const error = await conflictedStore
             .putPolicy(freshAgentId(), samplePolicy(1))
             .catch((caught: unknown) => caught);
@@ -274,7 +263,7 @@ describe('PgPolicyStore', () => {
             kind: 'NotFound',
           });
         } finally {
-          await dropSchema(pool, conflicted);
+          await dropSchema(db.pool, conflicted);
         }
       });
 
@@ -287,14 +276,14 @@ describe('PgPolicyStore', () => {
         ],
       ])('rejects a document with %s with a TypeError and writes nothing', async (_, document) => {
         const id = freshAgentId();
-        await expect(store.putPolicy(id, document as unknown as PolicyDocument)).rejects.toThrow(
+        await expect(db.store.putPolicy(id, document as unknown as PolicyDocument)).rejects.toThrow(
           /^Expected `document` to be a valid policy document/,
         );
-        await expect(store.getPolicy(id)).rejects.toMatchObject({ kind: 'NotFound' });
+        await expect(db.store.getPolicy(id)).rejects.toMatchObject({ kind: 'NotFound' });
       });
 
       it('rejects a forged id with a TypeError', async () => {
-        await expect(store.putPolicy('nope' as never, samplePolicy(1))).rejects.toThrow(
+        await expect(db.store.putPolicy('nope' as never, samplePolicy(1))).rejects.toThrow(
           'Expected `id` to be a canonical AgentId',
         );
       });

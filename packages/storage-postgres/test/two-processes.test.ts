@@ -1,17 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { samplePolicy } from '@aa/testing';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, PgPolicyStore } from '../src/index.js';
-import {
-  createPool,
-  dropSchema,
-  freshAgentId,
-  freshSchema,
-  PG_URL,
-  postgresAvailable,
-} from './support/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { freshAgentId, migratedStore, PG_URL, postgresAvailable } from './support/postgres.js';
 
 const available = await postgresAvailable();
 const FIXTURE = fileURLToPath(new URL('./fixtures/instance-process.ts', import.meta.url));
@@ -61,26 +52,13 @@ class Mailbox {
 }
 
 describe.runIf(available)('two processes over one PostgreSQL store', () => {
-  const schema = freshSchema('twoproc');
-  let pool: pg.Pool;
-  let store: PgPolicyStore;
-
-  beforeAll(async () => {
-    pool = createPool();
-    await migrate(pool, { schema });
-    store = new PgPolicyStore(pool, { schema });
-  });
-
-  afterAll(async () => {
-    await dropSchema(pool, schema);
-    await pool.end();
-  });
+  const db = migratedStore('twoproc');
 
   it("after a putPolicy here, the other process's next get returns the new version", async () => {
     const child = fork(FIXTURE, [], {
       cwd: PACKAGE_ROOT,
       execArgv: ['--conditions=@aa/source', '--import', 'tsx'],
-      env: { ...process.env, AA_PG_URL: PG_URL, AA_TEST_SCHEMA: schema },
+      env: { ...process.env, AA_PG_URL: PG_URL, AA_TEST_SCHEMA: db.schema },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -88,7 +66,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
       const mailbox = new Mailbox(child);
       await mailbox.next('ready', 10_000);
       const id = freshAgentId();
-      await store.putPolicy(id, samplePolicy(1));
+      await db.store.putPolicy(id, samplePolicy(1));
       await mailbox.next('invalidated');
 
       child.send({ type: 'get', id });
@@ -100,7 +78,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
       });
 
       const putAt = performance.timeOrigin + performance.now();
-      await expect(store.putPolicy(id, samplePolicy(1))).resolves.toBe(2);
+      await expect(db.store.putPolicy(id, samplePolicy(1))).resolves.toBe(2);
       const committedAt = performance.timeOrigin + performance.now();
       const invalidated = await mailbox.next('invalidated');
       expect(invalidated).toMatchObject({ id });
@@ -115,7 +93,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
       );
 
       child.send({ type: 'close' });
-      // The child exits on its own: its subscriber, cache and pool let go of everything.
+      // The child exits on its own: its subscriber, cache and db.pool let go of everything.
       await expect(exited).resolves.toBe(0);
     } finally {
       if (child.exitCode === null) child.kill();

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AgentId, type PolicyDocument } from '@aa/core';
 import { requireService } from '@aa/testing';
 import pg from 'pg';
-import { pgUrlFromEnv } from '../../src/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { migrate, PgPolicyStore, pgUrlFromEnv } from '../../src/index.js';
 
 /** The server every suite talks to: `AA_PG_URL`, or the local default. */
 export const PG_URL = pgUrlFromEnv();
@@ -121,4 +122,45 @@ export async function settledWithin<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A pool and a store over a fresh, migrated schema, alive for one suite. */
+export interface MigratedStore {
+  readonly schema: string;
+  readonly pool: pg.Pool;
+  readonly store: PgPolicyStore;
+}
+
+/**
+ * Creates a pool, migrates a fresh schema named after `tag` and builds a store
+ * over it before the enclosing suite; drops the schema and ends the pool after
+ * it. Read `pool` and `store` inside tests and hooks, not while registering.
+ */
+export function migratedStore(tag: string): MigratedStore {
+  const schema = freshSchema(tag);
+  let pool: pg.Pool | undefined;
+  let store: PgPolicyStore | undefined;
+  beforeAll(async () => {
+    pool = createPool();
+    await migrate(pool, { schema });
+    store = new PgPolicyStore(pool, { schema });
+  });
+  afterAll(async () => {
+    if (pool === undefined) return;
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('migratedStore() is read before its suite started');
+    return value;
+  };
+  return {
+    schema,
+    get pool() {
+      return ready(pool);
+    },
+    get store() {
+      return ready(store);
+    },
+  };
 }
