@@ -23,13 +23,13 @@ export interface RemovalCounts {
 }
 
 /**
- * The committed entries: key → value (or a remembered `NotFound`), the promise
- * it was committed with, when it stops being fresh, and when it may go, with
- * least-recently-used eviction at `maxEntries`.
+ * The committed entries: key → value (or a remembered `NotFound`), the settled
+ * promise hits are given, when it stops being fresh, and when it may go, with
+ * an eviction policy at `maxEntries`.
  *
  * Entries live in numbered slots. A `Map` finds a key's slot; parallel arrays
- * hold the slot's key, value, promise and freshness deadline; a linked list over
- * the slots orders them for eviction (an {@link EvictionPolicy}); a
+ * hold the slot's key, value, promise and freshness deadline; linked lists over
+ * the slots order them for eviction (an {@link EvictionPolicy}); a
  * {@link TimerWheel} holds each entry's removal deadline (its freshness deadline
  * plus any stale window), so expired entries are reclaimed in amortized O(1) on
  * writes, with no timer and whatever the mix of TTLs. Capacity doubles up to
@@ -42,6 +42,11 @@ export class EntryStore<K, V> {
   readonly #slotOf = new Map<K, number>();
   #keys: Array<K | undefined> = [];
   #values: Array<V | typeof NEGATIVE | undefined> = [];
+  /**
+   * Per slot, the settled promise every hit returns, so hits allocate nothing.
+   * A value's promise is made on its first hit rather than at commit: an entry
+   * never read again (a scan, a key flood) then costs no promise, about 48 bytes.
+   */
   #promises: Array<Promise<V> | undefined> = [];
   #freshUntil: Float64Array;
   /** Per slot, when a failed reload may be retried; allocated only for fail-safe caches. */
@@ -100,14 +105,14 @@ export class EntryStore<K, V> {
   }
 
   /**
-   * The promise of `key`'s entry if it is fresh at `now`, marking it most
-   * recently used; otherwise `undefined`, changing nothing. The hot path.
+   * The settled promise of `key`'s entry if it is fresh at `now`, recording the
+   * use for eviction; otherwise `undefined`, changing nothing. The hot path.
    */
   hit(key: K, now: number): Promise<V> | undefined {
     const slot = this.#slotOf.get(key);
     if (slot === undefined || (this.#freshUntil[slot] as number) <= now) return undefined;
     this.#policy.onAccess(slot);
-    return this.#promises[slot];
+    return this.#promises[slot] ?? this.#settle(slot);
   }
 
   /** The value of `key`'s entry if it is fresh at `now` and not negative; changes nothing. */
@@ -139,9 +144,9 @@ export class EntryStore<K, V> {
     return value === NEGATIVE ? undefined : value;
   }
 
-  /** The promise `slot`'s entry was committed with. */
+  /** The settled promise of `slot`'s entry: fulfilled with its value, or rejected with its `NotFound`. */
   promiseAt(slot: number): Promise<V> {
-    return this.#promises[slot] as Promise<V>;
+    return this.#promises[slot] ?? this.#settle(slot);
   }
 
   /** Before when a failed reload of `slot`'s entry must not be retried (0: no limit). */
@@ -160,20 +165,13 @@ export class EntryStore<K, V> {
   }
 
   /**
-   * Stores `value` for `key`, with `promise` already fulfilled with it; fresh
-   * until `freshUntil`, removed at `removeAt` (≥ `freshUntil`, later when a
-   * stale window applies). Reclaims expired entries first, then, if the store
-   * is over its bound, evicts the entry the policy picks (possibly this one).
+   * Stores `value` for `key`, fresh until `freshUntil`, removed at `removeAt`
+   * (≥ `freshUntil`, later when a stale window applies). Reclaims expired
+   * entries first, then, if the store is over its bound, evicts the entry the
+   * policy picks (possibly this one).
    */
-  set(
-    key: K,
-    value: V,
-    promise: Promise<V>,
-    now: number,
-    freshUntil: number,
-    removeAt: number,
-  ): void {
-    this.#store(key, value, promise, now, freshUntil, removeAt);
+  set(key: K, value: V, now: number, freshUntil: number, removeAt: number): void {
+    this.#store(key, value, undefined, now, freshUntil, removeAt);
   }
 
   /**
@@ -217,7 +215,7 @@ export class EntryStore<K, V> {
   #store(
     key: K,
     value: V | typeof NEGATIVE,
-    promise: Promise<V>,
+    promise: Promise<V> | undefined,
     now: number,
     freshUntil: number,
     removeAt: number,
@@ -239,11 +237,23 @@ export class EntryStore<K, V> {
     if (this.#slotOf.size > this.#maxEntries) this.#evict(this.#policy.victim());
   }
 
-  #fill(slot: number, value: V | typeof NEGATIVE, promise: Promise<V>, freshUntil: number): void {
+  #fill(
+    slot: number,
+    value: V | typeof NEGATIVE,
+    promise: Promise<V> | undefined,
+    freshUntil: number,
+  ): void {
     this.#values[slot] = value;
     this.#promises[slot] = promise;
     this.#freshUntil[slot] = freshUntil;
     this.setRetryAt(slot, 0);
+  }
+
+  /** Makes the promise of `slot`'s value, on its first read, and keeps it for later hits. */
+  #settle(slot: number): Promise<V> {
+    const promise = Promise.resolve(this.#values[slot] as V);
+    this.#promises[slot] = promise;
+    return promise;
   }
 
   #evict(slot: number): void {

@@ -120,7 +120,8 @@ export class L1Cache<K, V> implements Disposable {
    * (`staleWhileRevalidateMs`) or instead of an error (`staleIfErrorMs`); never
    * one invalidated since.
    *
-   * A hit allocates nothing: every caller receives the entry's settled promise.
+   * Hits share one settled promise per entry, made on the entry's first hit, so
+   * later hits allocate nothing.
    *
    * @throws never synchronously; rejects with the source's error, the caller's
    *   abort reason, a `LoadTimeoutError`, or a `CacheDisposedError`.

@@ -143,7 +143,7 @@ export class Loader<K, V> {
       return;
     }
     try {
-      this.#commit(flight.key, value, flight.promise);
+      this.#commit(flight.key, value);
     } catch (error) {
       // A faulty `ttlMs` function fails the load like a backend error would,
       // throttling and fail-safe included, so it cannot cause a reload storm.
@@ -216,7 +216,7 @@ export class Loader<K, V> {
   }
 
   /** Stores a loaded value with its TTL, jitter and stale window. */
-  #commit(key: K, value: V, promise: Promise<V>): void {
+  #commit(key: K, value: V): void {
     const { ttl, ttlJitter, clock, staleWindowMs } = this.#options;
     let ttlMs = typeof ttl === 'number' ? ttl : ttl(value, key);
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) {
@@ -231,7 +231,7 @@ export class Loader<K, V> {
     }
     if (ttlJitter > 0) ttlMs *= 1 + ttlJitter * (2 * Math.random() - 1);
     const now = clock.now();
-    this.#entries.set(key, value, promise, now, now + ttlMs, now + ttlMs + staleWindowMs);
+    this.#entries.set(key, value, now, now + ttlMs, now + ttlMs + staleWindowMs);
   }
 
   /** Removes `flight` from the map if it still owns its key; returns whether it did. */

@@ -4,7 +4,7 @@ import { EntryStore, NO_SLOT } from '../src/entry-store.js';
 function storeWith(count: number, freshUntil: number, removeAt = freshUntil) {
   const store = new EntryStore<string, number>(10_000, 0, true);
   for (let i = 0; i < count; i++) {
-    store.set(`k${i}`, i, Promise.resolve(i), 0, freshUntil, removeAt);
+    store.set(`k${i}`, i, 0, freshUntil, removeAt);
   }
   return store;
 }
@@ -16,10 +16,10 @@ describe('EntryStore', () => {
       // Deadlines from 10 ms to 10 days, interleaved, so neither insertion nor
       // recency order is expiry order.
       const ttl = [10, 5_000, 600_000, 864_000_000][i % 4] as number;
-      store.set(`k${i}`, i, Promise.resolve(i), 0, ttl, ttl);
+      store.set(`k${i}`, i, 0, ttl, ttl);
     }
 
-    store.set('w', 0, Promise.resolve(0), 6_000, 7_000, 7_000);
+    store.set('w', 0, 6_000, 7_000, 7_000);
     expect(store.size).toBe(151); // the 10 ms and 5 s entries went, `w` arrived
 
     store.reclaim(864_000_000);
@@ -40,7 +40,7 @@ describe('EntryStore', () => {
 
   it('renews an overwritten entry in removal order', () => {
     const store = storeWith(3, 10);
-    store.set('k0', 42, Promise.resolve(42), 5, 5_000, 5_000);
+    store.set('k0', 42, 5, 5_000, 5_000);
     store.reclaim(1_000);
     expect(store.size).toBe(1);
     expect(store.peek('k0', 1_000)).toBe(42);
@@ -48,10 +48,10 @@ describe('EntryStore', () => {
 
   it('renews an overwritten entry in recency order', () => {
     const store = new EntryStore<string, number>(2, 0, false, 'lru');
-    store.set('a', 1, Promise.resolve(1), 0, 100, 100);
-    store.set('b', 2, Promise.resolve(2), 0, 100, 100);
-    store.set('a', 3, Promise.resolve(3), 1, 100, 100);
-    store.set('c', 4, Promise.resolve(4), 2, 100, 100);
+    store.set('a', 1, 0, 100, 100);
+    store.set('b', 2, 0, 100, 100);
+    store.set('a', 3, 1, 100, 100);
+    store.set('c', 4, 2, 100, 100);
     expect([store.peek('a', 2), store.peek('b', 2), store.peek('c', 2)]).toEqual([3, undefined, 4]);
   });
 
@@ -73,7 +73,7 @@ describe('EntryStore', () => {
     expect(tracking.retryAt(tracking.find('k0'))).toBe(77);
 
     const plain = new EntryStore<string, number>(10, 0, false);
-    plain.set('k', 1, Promise.resolve(1), 0, 10, 10);
+    plain.set('k', 1, 0, 10, 10);
     plain.setRetryAt(plain.find('k'), 77);
     expect(plain.retryAt(plain.find('k'))).toBe(0);
   });
@@ -81,10 +81,10 @@ describe('EntryStore', () => {
   it('evicts the least recently used entry and reports its key', () => {
     const evicted: string[] = [];
     const store = new EntryStore<string, number>(2, 0, false, 'lru', (key) => evicted.push(key));
-    store.set('a', 1, Promise.resolve(1), 0, 100, 100);
-    store.set('b', 2, Promise.resolve(2), 0, 100, 100);
+    store.set('a', 1, 0, 100, 100);
+    store.set('b', 2, 0, 100, 100);
     store.hit('a', 1);
-    store.set('c', 3, Promise.resolve(3), 1, 100, 100);
+    store.set('c', 3, 1, 100, 100);
     expect(evicted).toEqual(['b']);
     expect(store.removals.evictions).toBe(1);
   });
@@ -94,7 +94,7 @@ describe('EntryStore', () => {
     store.clear(0);
     expect(store.size).toBe(0);
     expect(store.find('k1')).toBe(NO_SLOT);
-    store.set('again', 1, Promise.resolve(1), 0, 10, 10);
+    store.set('again', 1, 0, 10, 10);
     expect(store.peek('again', 0)).toBe(1);
     store.reclaim(100);
     expect(store.size).toBe(0);

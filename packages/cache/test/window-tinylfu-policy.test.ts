@@ -4,7 +4,7 @@ import { EntryStore } from '../src/entry-store.js';
 /** Reads `key` from the store, inserting it on a miss; returns whether it was a hit. */
 function read(store: EntryStore<string, string>, key: string): boolean {
   if (store.hit(key, 0) !== undefined) return true;
-  store.set(key, key, Promise.resolve(key), 0, 1e12, 1e12);
+  store.set(key, key, 0, 1e12, 1e12);
   return false;
 }
 
