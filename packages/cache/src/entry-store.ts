@@ -30,15 +30,17 @@ export interface RemovalCounts {
  * Entries live in numbered slots. A `Map` finds a key's slot; parallel arrays
  * hold the slot's key, value, promise and freshness deadline; linked lists over
  * the slots order them for eviction (an {@link EvictionPolicy}); a
- * {@link TimerWheel} holds each entry's removal deadline (its freshness deadline
- * plus any stale window), so expired entries are reclaimed in amortized O(1) on
- * writes, with no timer and whatever the mix of TTLs. Capacity doubles up to
- * `maxEntries`, so memory follows the entries actually held.
+ * {@link TimerWheel} orders them by removal deadline (the freshness deadline
+ * plus the stale window, derived rather than stored), so expired entries are
+ * reclaimed in amortized O(1) on writes, with no timer and whatever the mix of
+ * TTLs. Capacity doubles up to `maxEntries`, so memory follows the entries
+ * actually held.
  *
  * Typed-array reads are cast to `number`: slots are in bounds by construction.
  */
 export class EntryStore<K, V> {
   readonly #maxEntries: number;
+  readonly #staleWindowMs: number;
   readonly #slotOf = new Map<K, number>();
   #keys: Array<K | undefined> = [];
   #values: Array<V | typeof NEGATIVE | undefined> = [];
@@ -69,28 +71,31 @@ export class EntryStore<K, V> {
   /**
    * @param maxEntries - the most entries held.
    * @param now - the current time, where the removal wheel starts.
-   * @param trackRetries - whether to keep a fail-safe retry time per entry.
+   * @param staleWindowMs - how long a value is kept past its freshness, for
+   *   the stale windows (0: removed as it expires); a fail-safe retry time is
+   *   kept per entry only when it is positive.
    * @param policy - which entry is evicted when the store is full.
    * @param onEvict - told the key of each entry evicted for room.
    */
   constructor(
     maxEntries: number,
     now: number,
-    trackRetries: boolean,
+    staleWindowMs: number,
     policy: EvictionPolicyName = 'lru',
     onEvict?: (key: K) => void,
   ) {
     this.#maxEntries = maxEntries;
+    this.#staleWindowMs = staleWindowMs;
     // One slot more than the bound: an entry is inserted before the policy
     // picks who leaves, since the newcomer may be the better one to keep.
     this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY);
     this.#freshUntil = new Float64Array(this.#capacity);
-    this.#retryAt = trackRetries ? new Float64Array(this.#capacity) : undefined;
+    this.#retryAt = staleWindowMs > 0 ? new Float64Array(this.#capacity) : undefined;
     this.#policy =
       policy === 'lru'
         ? new LruPolicy(this.#capacity)
         : new WindowTinyLfuPolicy(maxEntries, this.#capacity);
-    this.#removal = new TimerWheel(this.#capacity, now);
+    this.#removal = new TimerWheel(this.#capacity, now, (slot) => this.#removeAt(slot));
     this.#onEvict = onEvict;
   }
 
@@ -165,21 +170,21 @@ export class EntryStore<K, V> {
   }
 
   /**
-   * Stores `value` for `key`, fresh until `freshUntil`, removed at `removeAt`
-   * (≥ `freshUntil`, later when a stale window applies). Reclaims expired
-   * entries first, then, if the store is over its bound, evicts the entry the
-   * policy picks (possibly this one).
+   * Stores `value` for `key`, fresh until `freshUntil` and removed a stale
+   * window later. Reclaims expired entries first, then, if the store is over
+   * its bound, evicts the entry the policy picks (possibly this one).
    */
-  set(key: K, value: V, now: number, freshUntil: number, removeAt: number): void {
-    this.#store(key, value, undefined, now, freshUntil, removeAt);
+  set(key: K, value: V, now: number, freshUntil: number): void {
+    this.#store(key, value, undefined, now, freshUntil);
   }
 
   /**
-   * Remembers that `key` was not found until `until`: hits then return
-   * `promise`, already rejected with that error.
+   * Remembers that `key` was not found until `until`, when it is removed (no
+   * stale window applies): hits then return `promise`, already rejected with
+   * that error.
    */
   setNegative(key: K, promise: Promise<V>, now: number, until: number): void {
-    this.#store(key, NEGATIVE, promise, now, until, until);
+    this.#store(key, NEGATIVE, promise, now, until);
   }
 
   /** Deletes `key`'s entry; returns whether there was one. */
@@ -218,13 +223,12 @@ export class EntryStore<K, V> {
     promise: Promise<V> | undefined,
     now: number,
     freshUntil: number,
-    removeAt: number,
   ): void {
     let slot = this.#slotOf.get(key);
     if (slot !== undefined) {
       this.#policy.onUpdate(slot);
-      this.#removal.reschedule(slot, removeAt);
       this.#fill(slot, value, promise, freshUntil);
+      this.#removal.reschedule(slot);
       return;
     }
     this.reclaim(now);
@@ -232,7 +236,7 @@ export class EntryStore<K, V> {
     this.#slotOf.set(key, slot);
     this.#keys[slot] = key;
     this.#fill(slot, value, promise, freshUntil);
-    this.#removal.schedule(slot, removeAt);
+    this.#removal.schedule(slot);
     this.#policy.onInsert(slot, hashKey(key));
     if (this.#slotOf.size > this.#maxEntries) this.#evict(this.#policy.victim());
   }
@@ -247,6 +251,12 @@ export class EntryStore<K, V> {
     this.#promises[slot] = promise;
     this.#freshUntil[slot] = freshUntil;
     this.setRetryAt(slot, 0);
+  }
+
+  /** When `slot`'s entry goes: a stale window after its freshness, a negative one at once. */
+  #removeAt(slot: number): number {
+    const freshUntil = this.#freshUntil[slot] as number;
+    return this.#values[slot] === NEGATIVE ? freshUntil : freshUntil + this.#staleWindowMs;
   }
 
   /** Makes the promise of `slot`'s value, on its first read, and keeps it for later hits. */

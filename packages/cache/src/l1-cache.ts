@@ -62,7 +62,7 @@ export class L1Cache<K, V> implements Disposable {
     this.#entries = new EntryStore<K, V>(
       maxEntries,
       clock.now(),
-      staleWindowMs > 0,
+      staleWindowMs,
       evictionPolicy,
       (key) => {
         if (channels.evict.hasSubscribers) channels.evict.publish({ cache: name, key });

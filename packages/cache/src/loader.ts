@@ -217,7 +217,7 @@ export class Loader<K, V> {
 
   /** Stores a loaded value with its TTL, jitter and stale window. */
   #commit(key: K, value: V): void {
-    const { ttl, ttlJitter, clock, staleWindowMs } = this.#options;
+    const { ttl, ttlJitter, clock } = this.#options;
     let ttlMs = typeof ttl === 'number' ? ttl : ttl(value, key);
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) {
       throw new TypeError(
@@ -231,7 +231,7 @@ export class Loader<K, V> {
     }
     if (ttlJitter > 0) ttlMs *= 1 + ttlJitter * (2 * Math.random() - 1);
     const now = clock.now();
-    this.#entries.set(key, value, now, now + ttlMs, now + ttlMs + staleWindowMs);
+    this.#entries.set(key, value, now, now + ttlMs);
   }
 
   /** Removes `flight` from the map if it still owns its key; returns whether it did. */

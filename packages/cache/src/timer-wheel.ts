@@ -18,39 +18,45 @@ const TOTAL_BUCKETS = 257;
  * with no timer: the owner calls {@link TimerWheel.advance} on its own writes.
  * A slot is reported at most {@link TimerWheel.RESOLUTION_MS} after its deadline
  * once time has advanced that far.
+ *
+ * The owner keeps the deadlines (the wheel asks `deadlineOf` for them), so a
+ * slot's deadline is stored once, where the owner already needs it, and the
+ * wheel adds only its links: 8 bytes per slot.
  */
 export class TimerWheel {
   /** How late past its deadline a slot may be reported, in ms. */
   static readonly RESOLUTION_MS = WIDTHS[0];
 
   readonly #buckets: SlotLists;
-  #deadlines: Float64Array;
+  readonly #deadlineOf: (slot: number) => number;
   #now: number;
 
-  constructor(capacity: number, now: number) {
+  /**
+   * @param capacity - slots `0..capacity - 1` can be scheduled.
+   * @param now - where time starts.
+   * @param deadlineOf - the deadline of a slot; it must not change while the
+   *   slot is scheduled, except through {@link reschedule}.
+   */
+  constructor(capacity: number, now: number, deadlineOf: (slot: number) => number) {
     this.#buckets = new SlotLists(TOTAL_BUCKETS, capacity);
-    this.#deadlines = new Float64Array(capacity);
+    this.#deadlineOf = deadlineOf;
     this.#now = now;
   }
 
   /** Makes room for slots `0..capacity - 1`. */
   grow(capacity: number): void {
     this.#buckets.grow(capacity);
-    const deadlines = new Float64Array(capacity);
-    deadlines.set(this.#deadlines);
-    this.#deadlines = deadlines;
   }
 
-  /** Schedules `slot`, which must not be scheduled, for `deadline`. */
-  schedule(slot: number, deadline: number): void {
-    this.#deadlines[slot] = deadline;
+  /** Schedules `slot`, which must not be scheduled, for its deadline. */
+  schedule(slot: number): void {
     this.#place(slot);
   }
 
-  /** Moves the scheduled `slot` to `deadline`. */
-  reschedule(slot: number, deadline: number): void {
+  /** Moves the scheduled `slot` to its new deadline. */
+  reschedule(slot: number): void {
     this.#buckets.remove(slot);
-    this.schedule(slot, deadline);
+    this.#place(slot);
   }
 
   /** Forgets `slot`'s deadline. Harmless if it is not scheduled. */
@@ -69,7 +75,7 @@ export class TimerWheel {
     // Slots not yet due cascade to the bucket (usually of a finer level) that
     // their deadline falls into from the new `now`.
     const visit = (slot: number) => {
-      if ((this.#deadlines[slot] as number) <= now) expire(slot);
+      if (this.#deadlineOf(slot) <= now) expire(slot);
       else this.#place(slot);
     };
     for (let level = 0; level < LEVELS; level++) {
@@ -96,7 +102,7 @@ export class TimerWheel {
   #place(slot: number): void {
     // A deadline already past goes into the current tick's bucket, which the
     // next advance drains first.
-    const deadline = Math.max(this.#deadlines[slot] as number, this.#now);
+    const deadline = Math.max(this.#deadlineOf(slot), this.#now);
     const ahead = deadline - this.#now;
     let level = 0;
     while (level < LEVELS - 1 && ahead >= (WIDTHS[level + 1] as number)) level++;

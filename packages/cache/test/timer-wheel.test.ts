@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { TimerWheel } from '../src/timer-wheel.js';
 
 /** Schedules `deadlines[i]` for slot i and returns the wheel and what it expired. */
-function wheelWith(deadlines: readonly number[], now = 0) {
-  const wheel = new TimerWheel(deadlines.length, now);
-  deadlines.forEach((deadline, slot) => {
-    wheel.schedule(slot, deadline);
+function wheelWith(initial: readonly number[], now = 0) {
+  const deadlines = [...initial];
+  const wheel = new TimerWheel(deadlines.length, now, (slot) => deadlines[slot] as number);
+  deadlines.forEach((_deadline, slot) => {
+    wheel.schedule(slot);
   });
   const expired: number[] = [];
   const advance = (to: number) => {
@@ -13,7 +14,7 @@ function wheelWith(deadlines: readonly number[], now = 0) {
     wheel.advance(to, (slot) => expired.push(slot));
     return expired.slice(before).sort((a, b) => a - b);
   };
-  return { wheel, advance };
+  return { wheel, advance, deadlines };
 }
 
 describe('TimerWheel', () => {
@@ -66,23 +67,25 @@ describe('TimerWheel', () => {
   });
 
   it('forgets unscheduled slots and moves rescheduled ones', () => {
-    const { wheel, advance } = wheelWith([100, 100, 100]);
+    const { wheel, advance, deadlines } = wheelWith([100, 100, 100]);
     wheel.unschedule(0);
-    wheel.reschedule(1, 10_000);
+    deadlines[1] = 10_000;
+    wheel.reschedule(1);
     expect(advance(1_000)).toEqual([2]);
     expect(advance(10_100)).toEqual([1]);
   });
 
   it('keeps deadlines when it grows and drops them all on clear', () => {
-    const wheel = new TimerWheel(1, 0);
-    wheel.schedule(0, 100);
+    const deadlines = [100, 400, 0, 200];
+    const wheel = new TimerWheel(1, 0, (slot) => deadlines[slot] as number);
+    wheel.schedule(0);
     wheel.grow(4);
-    wheel.schedule(3, 200);
+    wheel.schedule(3);
     const expired: number[] = [];
     wheel.advance(300, (slot) => expired.push(slot));
     expect(expired.sort()).toEqual([0, 3]);
 
-    wheel.schedule(1, 400);
+    wheel.schedule(1);
     wheel.clear(300);
     wheel.advance(10_000, (slot) => expired.push(slot));
     expect(expired).toHaveLength(2);
