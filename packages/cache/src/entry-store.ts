@@ -42,14 +42,17 @@ export class EntryStore<K, V> {
   readonly #maxEntries: number;
   readonly #staleWindowMs: number;
   readonly #slotOf = new Map<K, number>();
-  #keys: Array<K | undefined> = [];
-  #values: Array<V | typeof NEGATIVE | undefined> = [];
+  // The slot arrays are allocated at the capacity and grown with it, rather
+  // than by V8 as they are written (by half again each time), so they hold
+  // no more than the typed arrays beside them.
+  #keys: Array<K | undefined>;
+  #values: Array<V | typeof NEGATIVE | undefined>;
   /**
    * Per slot, the settled promise every hit returns, so hits allocate nothing.
    * A value's promise is made on its first hit rather than at commit: an entry
    * never read again (a scan, a key flood) then costs no promise, about 48 bytes.
    */
-  #promises: Array<Promise<V> | undefined> = [];
+  #promises: Array<Promise<V> | undefined>;
   #freshUntil: Float64Array;
   /** Per slot, when a failed reload may be retried; allocated only for fail-safe caches. */
   #retryAt: Float64Array | undefined;
@@ -89,6 +92,9 @@ export class EntryStore<K, V> {
     // One slot more than the bound: an entry is inserted before the policy
     // picks who leaves, since the newcomer may be the better one to keep.
     this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY);
+    this.#keys = new Array(this.#capacity);
+    this.#values = new Array(this.#capacity);
+    this.#promises = new Array(this.#capacity);
     this.#freshUntil = new Float64Array(this.#capacity);
     this.#retryAt = staleWindowMs > 0 ? new Float64Array(this.#capacity) : undefined;
     this.#policy =
@@ -208,9 +214,9 @@ export class EntryStore<K, V> {
   /** Deletes every entry and lets go of every key and value. */
   clear(now: number): void {
     this.#slotOf.clear();
-    this.#keys = [];
-    this.#values = [];
-    this.#promises = [];
+    this.#keys = new Array(this.#capacity);
+    this.#values = new Array(this.#capacity);
+    this.#promises = new Array(this.#capacity);
     this.#freeSlots = [];
     this.#nextFreshSlot = 0;
     this.#policy.clear();
@@ -293,6 +299,9 @@ export class EntryStore<K, V> {
 
   #grow(): void {
     this.#capacity = Math.min(this.#maxEntries + 1, this.#capacity * 2);
+    this.#keys = grownArray(this.#keys, this.#capacity);
+    this.#values = grownArray(this.#values, this.#capacity);
+    this.#promises = grownArray(this.#promises, this.#capacity);
     this.#freshUntil = grown(this.#freshUntil, this.#capacity);
     if (this.#retryAt !== undefined) this.#retryAt = grown(this.#retryAt, this.#capacity);
     this.#policy.grow(this.#capacity);
@@ -303,5 +312,11 @@ export class EntryStore<K, V> {
 function grown(array: Float64Array, capacity: number): Float64Array {
   const larger = new Float64Array(capacity);
   larger.set(array);
+  return larger;
+}
+
+function grownArray<T>(array: readonly T[], capacity: number): T[] {
+  const larger = new Array<T>(capacity);
+  for (let slot = 0; slot < array.length; slot++) larger[slot] = array[slot] as T;
   return larger;
 }
