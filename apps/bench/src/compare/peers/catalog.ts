@@ -38,8 +38,9 @@ export const PEERS: Readonly<Record<PeerId, PeerInfo>> = {
   map: {
     id: 'map',
     packageName: 'raw Map',
-    usage: '`map.get(key) ?? load(key)`: no TTL, no bound, no coalescing',
-    bounded: false,
+    usage:
+      '`map.get(key) ?? load(key)`, oldest insertion deleted past `max`: no TTL, no coalescing',
+    bounded: true,
     expires: false,
     hasPeek: true,
     ttlResolutionMs: 0,

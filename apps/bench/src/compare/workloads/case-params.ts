@@ -38,7 +38,12 @@ export type CaseParams =
       readonly delayMs: number;
     }
   | { readonly workload: 'failing'; readonly callers: number; readonly delayMs: number }
-  | { readonly workload: 'memory'; readonly entries: number }
+  | {
+      readonly workload: 'memory';
+      readonly entries: number;
+      /** Whether every entry is read once more after the fill, as a hot entry would be. */
+      readonly readBack: boolean;
+    }
   | { readonly workload: 'flood'; readonly cap: number; readonly keys: number }
   | {
       readonly workload: 'expiry';

@@ -38,8 +38,8 @@ async function keyValueBytesPerEntry(sample: number): Promise<number> {
 
 /**
  * Bytes per entry at `entries` entries: the heap a cache filled through `get`
- * holds (its construction included), less what the keys and values cost on
- * their own.
+ * (and with `readBack`, read through `get` once more) holds, its construction
+ * included, less what the keys and values cost on their own.
  */
 export async function runMemory(
   create: CreateCache,
@@ -53,6 +53,7 @@ export async function runMemory(
     max: entries,
   });
   await fill(cache, 'k', 0, entries);
+  if (params.readBack) await fill(cache, 'k', 0, entries);
   const after = await settledHeapBytes();
   const held = cache.size?.() ?? Number.NaN;
   await cache.close?.();
