@@ -8,6 +8,12 @@ const orDash =
 export const formatCount = orDash((value) => Math.round(value).toLocaleString('en-US'));
 /** Nanoseconds or milliseconds, one decimal. */
 export const formatTime = orDash((value) => value.toFixed(1));
+/** A difference in milliseconds, signed, one decimal: `+0.3`, `-1.2`. */
+export const formatTimeDifference = orDash((value) => {
+  const rounded = value.toFixed(1);
+  if (Number(rounded) === 0) return '0.0';
+  return value > 0 ? `+${rounded}` : rounded;
+});
 /** A ratio such as `1.23×`. */
 export const formatRatio = orDash((value) => `${value.toFixed(2)}×`);
 /** Bytes, whole. */

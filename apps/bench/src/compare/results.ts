@@ -29,17 +29,28 @@ export function medianMetric(result: PeerResult, metric: string): number {
   return median(values);
 }
 
+/** How a figure is set against a baseline's: divided by it, or less it. */
+export type Pairing = 'ratio' | 'difference';
+
 /**
- * The median over repetitions of `result`'s `metric` divided by `baseline`'s
- * in the same repetition, so drift between repetitions cancels out; `NaN`
- * when no repetition has both.
+ * The median over repetitions of `result`'s `metric` set against `baseline`'s
+ * in the same repetition (divided by it, or less it), so drift between
+ * repetitions cancels out; `NaN` when no repetition has both. A difference
+ * suits figures near zero, whose ratios swing wildly with noise.
  */
-export function medianRatio(result: PeerResult, baseline: PeerResult, metric: string): number {
-  const ratios: number[] = [];
+export function medianPaired(
+  result: PeerResult,
+  baseline: PeerResult,
+  metric: string,
+  by: Pairing,
+): number {
+  const paired: number[] = [];
   for (const [rep, metrics] of result.reps.entries()) {
     const own = metrics?.[metric];
     const base = baseline.reps[rep]?.[metric];
-    if (own !== undefined && base !== undefined && base !== 0) ratios.push(own / base);
+    if (own === undefined || base === undefined) continue;
+    if (by === 'difference') paired.push(own - base);
+    else if (base !== 0) paired.push(own / base);
   }
-  return median(ratios.filter((ratio) => !Number.isNaN(ratio)));
+  return median(paired.filter((value) => !Number.isNaN(value)));
 }

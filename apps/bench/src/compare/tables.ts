@@ -1,5 +1,5 @@
 import type { PeerId } from './peers/catalog.js';
-import { type CaseResult, medianMetric, medianRatio } from './results.js';
+import { type CaseResult, medianMetric, medianPaired } from './results.js';
 import type { WorkloadDefinition } from './workloads/catalog.js';
 
 /**
@@ -30,11 +30,11 @@ export function formatWorkload(
     for (const peer of result.peers) {
       const baselineOf = (id: PeerId) => result.peers.find((candidate) => candidate.peer === id);
       const cells = workload.columns.map((column) => {
-        if (column.ratioTo === undefined) return column.format(medianMetric(peer, column.metric));
-        const baseline = baselineOf(column.ratioTo);
+        if (column.against === undefined) return column.format(medianMetric(peer, column.metric));
+        const baseline = baselineOf(column.against.peer);
         return baseline === undefined
           ? '—'
-          : column.format(medianRatio(peer, baseline, column.metric));
+          : column.format(medianPaired(peer, baseline, column.metric, column.against.by));
       });
       const failed = peer.reps.every((rep) => rep === undefined);
       const label = failed
@@ -44,7 +44,7 @@ export function formatWorkload(
     }
     for (const reference of result.references) {
       const cells = workload.columns.map((column) =>
-        column.ratioTo === undefined
+        column.against === undefined
           ? column.format(reference.metrics[column.metric] ?? Number.NaN)
           : '—',
       );

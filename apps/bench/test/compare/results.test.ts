@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { medianMetric, medianRatio, type PeerResult } from '../../src/compare/results.js';
+import { medianMetric, medianPaired, type PeerResult } from '../../src/compare/results.js';
 import { decodeResult, encodeResult } from '../../src/compare/worker-protocol.js';
 import { expiryWaitMs } from '../../src/compare/workloads/catalog.js';
 
-describe('medianRatio()', () => {
-  it('divides within each repetition, then takes the median, skipping failed ones', () => {
+describe('medianPaired()', () => {
+  it('divides or subtracts within each repetition, then takes the median, skipping failed ones', () => {
     const baseline: PeerResult = {
       peer: 'map',
       reps: [{ ns: 10 }, { ns: 20 }, { ns: 40 }, undefined],
@@ -15,7 +15,8 @@ describe('medianRatio()', () => {
       reps: [{ ns: 12 }, { ns: 30 }, undefined, { ns: 1 }],
       errors: ['timed out'],
     };
-    expect(medianRatio(peer, baseline, 'ns')).toBeCloseTo(1.35);
+    expect(medianPaired(peer, baseline, 'ns', 'ratio')).toBeCloseTo(1.35);
+    expect(medianPaired(peer, baseline, 'ns', 'difference')).toBeCloseTo(6);
     expect(medianMetric(peer, 'ns')).toBe(12);
     expect(medianMetric(peer, 'missing')).toBeNaN();
   });

@@ -6,9 +6,11 @@ import {
   formatMiB,
   formatRatio,
   formatTime,
+  formatTimeDifference,
 } from '../format.js';
 import { replayLru } from '../lru-simulator.js';
 import type { PeerId, PeerInfo } from '../peers/catalog.js';
+import type { Pairing } from '../results.js';
 import type { CompareSettings } from '../settings.js';
 import { ZipfSampler } from '../zipf.js';
 import type { CaseParams, Metrics, WorkloadId } from './case-params.js';
@@ -20,10 +22,10 @@ export interface Column {
   readonly metric: string;
   readonly format: (value: number) => string;
   /**
-   * Show instead the median over repetitions of this peer's metric divided by
-   * `ratioTo`'s in the same repetition.
+   * Show instead the median over repetitions of this peer's metric set against
+   * `against.peer`'s in the same repetition: divided by it, or less it.
    */
-  readonly ratioTo?: PeerId;
+  readonly against?: { readonly peer: PeerId; readonly by: Pairing };
 }
 
 /** A row computed rather than measured, such as the optimal static hit ratio. */
@@ -62,10 +64,10 @@ const burstColumns: readonly Column[] = [
   { header: 'wall ms', metric: 'wallMs', format: formatTime },
   { header: 'beyond load ms', metric: 'extraMs', format: formatTime },
   {
-    header: 'beyond load × lru-cache',
+    header: 'beyond load − lru-cache ms',
     metric: 'extraMs',
-    format: formatRatio,
-    ratioTo: 'lru-cache',
+    format: formatTimeDifference,
+    against: { peer: 'lru-cache', by: 'difference' },
   },
   { header: 'tail after load ms', metric: 'tailMs', format: formatTime },
   { header: 'caller p99 ms', metric: 'p99Ms', format: formatTime },
@@ -96,8 +98,18 @@ export const WORKLOADS: readonly WorkloadDefinition[] = [
     reps: (s) => s.timedReps,
     columns: [
       nsPerOp,
-      { header: '× Map', metric: 'nsPerOp', format: formatRatio, ratioTo: 'map' },
-      { header: '× lru-cache', metric: 'nsPerOp', format: formatRatio, ratioTo: 'lru-cache' },
+      {
+        header: '× Map',
+        metric: 'nsPerOp',
+        format: formatRatio,
+        against: { peer: 'map', by: 'ratio' },
+      },
+      {
+        header: '× lru-cache',
+        metric: 'nsPerOp',
+        format: formatRatio,
+        against: { peer: 'lru-cache', by: 'ratio' },
+      },
     ],
   },
   {
@@ -122,8 +134,18 @@ export const WORKLOADS: readonly WorkloadDefinition[] = [
     caseLabel: (p) => (p.workload === 'hit-keys' ? `${formatCount(p.keys)} keys` : ''),
     columns: [
       nsPerOp,
-      { header: '× Map', metric: 'nsPerOp', format: formatRatio, ratioTo: 'map' },
-      { header: '× lru-cache', metric: 'nsPerOp', format: formatRatio, ratioTo: 'lru-cache' },
+      {
+        header: '× Map',
+        metric: 'nsPerOp',
+        format: formatRatio,
+        against: { peer: 'map', by: 'ratio' },
+      },
+      {
+        header: '× lru-cache',
+        metric: 'nsPerOp',
+        format: formatRatio,
+        against: { peer: 'lru-cache', by: 'ratio' },
+      },
       { header: 'misses', metric: 'misses', format: formatCount },
     ],
   },
@@ -139,7 +161,12 @@ export const WORKLOADS: readonly WorkloadDefinition[] = [
     reps: (s) => s.timedReps,
     columns: [
       nsPerOp,
-      { header: '× Map.get', metric: 'nsPerOp', format: formatRatio, ratioTo: 'map' },
+      {
+        header: '× Map.get',
+        metric: 'nsPerOp',
+        format: formatRatio,
+        against: { peer: 'map', by: 'ratio' },
+      },
     ],
   },
   {
@@ -180,7 +207,7 @@ export const WORKLOADS: readonly WorkloadDefinition[] = [
       p.workload === 'cold-keys'
         ? `${formatCount(p.keys)} keys × ${p.callersPerKey}, ${p.delayMs} ms load`
         : '',
-    columns: burstColumns.filter((column) => column.ratioTo === undefined),
+    columns: burstColumns.filter((column) => column.against === undefined),
   },
   {
     id: 'failing',
