@@ -59,6 +59,15 @@ export interface WorkloadDefinition {
 const always = () => true;
 const nsPerOp: Column = { header: 'ns/op', metric: 'nsPerOp', format: formatTime };
 const loads: Column = { header: 'loads', metric: 'loads', format: formatCount };
+/** `metric` as a ratio to `peer`'s in the same repetition. */
+function ratioColumn(header: string, metric: string, peer: PeerId): Column {
+  return { header, metric, format: formatRatio, against: { peer, by: 'ratio' } };
+}
+const hitColumns: readonly Column[] = [
+  nsPerOp,
+  ratioColumn('× Map', 'nsPerOp', 'map'),
+  ratioColumn('× lru-cache', 'nsPerOp', 'lru-cache'),
+];
 const burstColumns: readonly Column[] = [
   loads,
   { header: 'wall ms', metric: 'wallMs', format: formatTime },
@@ -96,21 +105,7 @@ export const WORKLOADS: readonly WorkloadDefinition[] = [
     appliesTo: always,
     cases: (s) => [{ workload: 'hit', batches: s.hitBatches, ops: s.asyncOps }],
     reps: (s) => s.timedReps,
-    columns: [
-      nsPerOp,
-      {
-        header: '× Map',
-        metric: 'nsPerOp',
-        format: formatRatio,
-        against: { peer: 'map', by: 'ratio' },
-      },
-      {
-        header: '× lru-cache',
-        metric: 'nsPerOp',
-        format: formatRatio,
-        against: { peer: 'lru-cache', by: 'ratio' },
-      },
-    ],
+    columns: hitColumns,
   },
   {
     id: 'hit-keys',
@@ -132,22 +127,7 @@ export const WORKLOADS: readonly WorkloadDefinition[] = [
     ],
     reps: (s) => s.timedReps,
     caseLabel: (p) => (p.workload === 'hit-keys' ? `${formatCount(p.keys)} keys` : ''),
-    columns: [
-      nsPerOp,
-      {
-        header: '× Map',
-        metric: 'nsPerOp',
-        format: formatRatio,
-        against: { peer: 'map', by: 'ratio' },
-      },
-      {
-        header: '× lru-cache',
-        metric: 'nsPerOp',
-        format: formatRatio,
-        against: { peer: 'lru-cache', by: 'ratio' },
-      },
-      { header: 'misses', metric: 'misses', format: formatCount },
-    ],
+    columns: [...hitColumns, { header: 'misses', metric: 'misses', format: formatCount }],
   },
   {
     id: 'peek',
@@ -159,15 +139,7 @@ export const WORKLOADS: readonly WorkloadDefinition[] = [
     appliesTo: (peer) => peer.hasPeek,
     cases: (s) => [{ workload: 'peek', batches: s.hitBatches, ops: s.syncOps }],
     reps: (s) => s.timedReps,
-    columns: [
-      nsPerOp,
-      {
-        header: '× Map.get',
-        metric: 'nsPerOp',
-        format: formatRatio,
-        against: { peer: 'map', by: 'ratio' },
-      },
-    ],
+    columns: [nsPerOp, ratioColumn('× Map.get', 'nsPerOp', 'map')],
   },
   {
     id: 'burst',
