@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { EntryStore, NO_SLOT } from '../src/entry-store.js';
 import { TimerWheel } from '../src/timer-wheel.js';
 
+/** A promise already rejected with a not-found error, its rejection handled. */
+function notFound(): Promise<number> {
+  const rejected = Promise.reject(new Error('not found'));
+  rejected.catch(() => {});
+  return rejected;
+}
+
 function storeWith(count: number, freshUntil: number, staleWindowMs = 0) {
   const store = new EntryStore<string, number>(10_000, 0, staleWindowMs);
   for (let i = 0; i < count; i++) {
@@ -58,8 +65,7 @@ describe('EntryStore', () => {
 
   it('remembers a NotFound as a negative entry, which peek and valueAt do not show', () => {
     const store = new EntryStore<string, number>(10, 0, 0);
-    const rejected = Promise.reject(new Error('not found'));
-    rejected.catch(() => {});
+    const rejected = notFound();
     store.setNegative('gone', rejected, 0, 100);
     const slot = store.find('gone');
     expect(store.isNegative(slot)).toBe(true);
@@ -70,12 +76,37 @@ describe('EntryStore', () => {
 
   it('removes a negative entry when it expires, whatever the stale window', () => {
     const store = storeWith(1, 100, 10_000);
-    const rejected = Promise.reject(new Error('not found'));
-    rejected.catch(() => {});
-    store.setNegative('gone', rejected, 0, 100);
+    store.setNegative('gone', notFound(), 0, 100);
     store.reclaim(100 + TimerWheel.RESOLUTION_MS);
     expect(store.find('gone')).toBe(NO_SLOT);
     expect(store.find('k0')).not.toBe(NO_SLOT); // its value waits out the stale window
+  });
+
+  it('reclaims an entry overwritten with an earlier deadline at the new one', () => {
+    const store = new EntryStore<string, number>(10, 0, 0);
+    store.set('a', 1, 0, 100_000);
+    store.set('a', 2, 0, 100);
+    store.reclaim(100 + TimerWheel.RESOLUTION_MS);
+    expect(store.size).toBe(0);
+  });
+
+  it('drops the stale window of a value overwritten by a NotFound', () => {
+    const store = new EntryStore<string, number>(10, 0, 100_000);
+    store.set('a', 1, 0, 100);
+    store.setNegative('a', notFound(), 0, 100);
+    store.reclaim(100 + TimerWheel.RESOLUTION_MS);
+    expect(store.size).toBe(0);
+  });
+
+  it('treats a NotFound overwritten by a value as a value, stale window included', async () => {
+    const store = new EntryStore<string, number>(10, 0, 100_000);
+    store.setNegative('a', notFound(), 0, 100);
+    store.set('a', 7, 0, 100);
+    store.reclaim(50_000);
+    const slot = store.find('a');
+    expect(store.isNegative(slot)).toBe(false);
+    expect(store.valueAt(slot)).toBe(7);
+    await expect(store.promiseAt(slot)).resolves.toBe(7);
   });
 
   it('tracks a fail-safe retry time only when asked to', () => {
