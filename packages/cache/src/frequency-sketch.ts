@@ -2,11 +2,9 @@ const MAX_COUNT = 15;
 // Halving every 4-bit counter at once: shift right, then clear the bit that
 // crossed in from the neighbouring counter.
 const HALVE_MASK = 0x7777_7777;
-// One word (eight counters, two per row) per entry of the cache's bound, as
-// a power of two: 4 to 8 bytes per entry. Caffeine spends twice that; on the
-// benchmark's Zipf and scan streams the smaller table loses under 0.1 % of the
-// hit ratio. The index plus the counter bits stay within 32.
-const MAX_INDEX_BITS = 24;
+// Keeps the table at 256 MiB at most, however large the cache's bound, and the
+// index plus counter bits within 32.
+const MAX_INDEX_BITS = 26;
 const MIN_INDEX_BITS = 4;
 // One odd multiplier per row: each spreads the key's hash to an independent
 // counter (multiplicative hashing; the top bits of the product are the best).
@@ -20,7 +18,7 @@ const ROW_4 = 0x27d4_eb2f;
  * sketch of 4-bit counters, four rows (TinyLFU; Caffeine's `FrequencySketch`).
  * A key's estimate is the smallest of its four counters, and after
  * `10 × maxEntries` increments every counter is halved, so old popularity fades
- * and the sketch tracks what is popular now. Memory: 4 to 8 bytes per entry of
+ * and the sketch tracks what is popular now. Memory: about 8 bytes per entry of
  * the cache's bound.
  *
  * The four rows are written out rather than looped over: `increment` runs on
@@ -34,7 +32,7 @@ export class FrequencySketch {
 
   /** @param maxEntries - the cache's bound; the sketch is sized for it. */
   constructor(maxEntries: number) {
-    const words = Math.max(1, maxEntries);
+    const words = Math.max(1, maxEntries * 2);
     const bits = Math.min(MAX_INDEX_BITS, Math.max(MIN_INDEX_BITS, Math.ceil(Math.log2(words))));
     this.#table = new Uint32Array(2 ** bits);
     this.#indexShift = 32 - bits;
