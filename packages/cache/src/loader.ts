@@ -205,8 +205,10 @@ export class Loader<K, V> {
       return;
     }
     this.#entries.setRetryAt(slot, now + failSafeRetryMs);
-    const stale = this.#entries.valueAt(slot);
-    if (stale === undefined || now >= this.#entries.freshUntil(slot) + staleIfErrorMs) {
+    // Not negative, so the slot holds a value, `undefined` included if the
+    // source resolved with it.
+    const stale = this.#entries.valueAt(slot) as V;
+    if (now >= this.#entries.freshUntil(slot) + staleIfErrorMs) {
       flight.reject(error);
       return;
     }
@@ -215,7 +217,7 @@ export class Loader<K, V> {
     flight.resolve(stale);
   }
 
-  /** Stores a loaded value with its TTL, jitter and stale window. */
+  /** Stores a loaded value with its TTL and jitter (the store adds the stale window). */
   #commit(key: K, value: V): void {
     const { ttl, ttlJitter, clock } = this.#options;
     let ttlMs = typeof ttl === 'number' ? ttl : ttl(value, key);

@@ -46,6 +46,26 @@ describe('L1Cache', () => {
       });
     });
 
+    it('falls back to a stale value of undefined like any other value', async () => {
+      const clock = new ManualClock();
+      let fail = false;
+      const cache = new L1Cache<string, string | undefined>(
+        {
+          load: async () => {
+            if (fail) throw StorageError.backend('down');
+            return undefined;
+          },
+        },
+        { ttlMs: TTL_MS, staleIfErrorMs: STALE_IF_ERROR_MS, clock },
+      );
+      await expect(cache.get('k')).resolves.toBeUndefined();
+      clock.advance(TTL_MS);
+      fail = true;
+
+      await expect(cache.get('k')).resolves.toBeUndefined();
+      expect(cache.stats()).toMatchObject({ loadFailures: 1, failSafeFallbacks: 1 });
+    });
+
     it('counts one fallback per failed load, whatever the number of callers', async () => {
       const { clock, source, cache } = await afterFallback({ failSafeRetryMs: 100 });
 
