@@ -29,7 +29,8 @@ export interface RemovalCounts {
  * hold the slot's key, value, promise and freshness deadline; linked lists over
  * the slots order them for eviction (an {@link EvictionPolicy}); a
  * {@link TimerWheel} orders them by removal deadline (the freshness deadline
- * plus the stale window, derived rather than stored), so expired entries are
+ * plus the stale window, none for a negative entry; derived, not stored), so
+ * expired entries are
  * reclaimed in amortized O(1) on writes, with no timer and whatever the mix of
  * TTLs. Capacity doubles up to `maxEntries`, so memory follows the entries
  * actually held.
@@ -217,9 +218,12 @@ export class EntryStore<K, V> {
   /** Deletes every entry and lets go of every key and value. */
   clear(now: number): void {
     this.#slotOf.clear();
-    this.#keys = new Array(this.#capacity);
-    this.#values = new Array(this.#capacity);
-    this.#promises = new Array(this.#capacity);
+    // Emptied in place: new arrays would double the memory for a moment, and
+    // a disposed cache would hold arrays it never uses.
+    const used = this.#nextFreshSlot;
+    this.#keys.fill(undefined, 0, used);
+    this.#values.fill(undefined, 0, used);
+    this.#promises.fill(undefined, 0, used);
     this.#negativeSlots.clear();
     this.#freeSlots = [];
     this.#nextFreshSlot = 0;
