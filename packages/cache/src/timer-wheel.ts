@@ -34,8 +34,9 @@ export class TimerWheel {
   /**
    * @param capacity - slots `0..capacity - 1` can be scheduled.
    * @param now - where time starts.
-   * @param deadlineOf - the deadline of a slot; it must not change while the
-   *   slot is scheduled, except through {@link reschedule}.
+   * @param deadlineOf - the deadline of a slot. While the slot is scheduled it
+   *   may change only if {@link reschedule} is called before the wheel is next
+   *   used; it must not call back into the wheel.
    */
   constructor(capacity: number, now: number, deadlineOf: (slot: number) => number) {
     this.#buckets = new SlotLists(TOTAL_BUCKETS, capacity);
