@@ -30,8 +30,14 @@ export class FrequencySketch {
   readonly #sampleSize: number;
   #additions = 0;
 
-  /** @param maxEntries - the cache's bound; the sketch is sized for it. */
-  constructor(maxEntries: number) {
+  readonly #onHalve: () => void;
+
+  /**
+   * @param maxEntries - the cache's bound; the sketch is sized for it.
+   * @param onHalve - called after every counter has been halved (not on `clear`).
+   */
+  constructor(maxEntries: number, onHalve: () => void = () => {}) {
+    this.#onHalve = onHalve;
     const words = Math.max(1, maxEntries * 2);
     const bits = Math.min(MAX_INDEX_BITS, Math.max(MIN_INDEX_BITS, Math.ceil(Math.log2(words))));
     this.#table = new Uint32Array(2 ** bits);
@@ -49,14 +55,20 @@ export class FrequencySketch {
     );
   }
 
-  /** Records one more sighting of the key with `hash`. */
-  increment(hash: number): void {
+  /**
+   * Records one more sighting of the key with `hash`. Returns `false` when its
+   * four counters were all saturated, so nothing changed: further increments
+   * of that key change nothing either until the counters are halved or cleared.
+   */
+  increment(hash: number): boolean {
     const added =
       this.#bump(Math.imul(hash, ROW_1)) |
       this.#bump(Math.imul(hash, ROW_2)) |
       this.#bump(Math.imul(hash, ROW_3)) |
       this.#bump(Math.imul(hash, ROW_4));
-    if (added !== 0 && ++this.#additions >= this.#sampleSize) this.#halve();
+    if (added === 0) return false;
+    if (++this.#additions >= this.#sampleSize) this.#halve();
+    return true;
   }
 
   /** Forgets every count. */
@@ -87,5 +99,6 @@ export class FrequencySketch {
       this.#table[index] = ((this.#table[index] as number) >>> 1) & HALVE_MASK;
     }
     this.#additions >>>= 1;
+    this.#onHalve();
   }
 }

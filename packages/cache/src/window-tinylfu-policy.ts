@@ -30,7 +30,10 @@ const VICTIM_SEGMENTS = [PROBATION, PROTECTED, WINDOW] as const;
  * window without displacing the hot set.
  *
  * Every operation is O(1); a hit costs one sketch increment (the key's hash is
- * computed once, at insertion) and a move between lists.
+ * computed once, at insertion) and a move between lists. A key whose counters
+ * are all saturated gains nothing from more increments until the sketch halves
+ * its counts, so the policy remembers that per slot and skips the sketch on
+ * such a key's hits: a hot key's hit costs a move between lists only.
  */
 export class WindowTinyLfuPolicy implements EvictionPolicy {
   readonly #segments: SlotLists;
@@ -38,6 +41,8 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
   #sketch: FrequencySketch;
   #segmentOf: Uint8Array;
   #hashOf: Uint32Array;
+  /** Per slot, 1 while its key's counters are known to be saturated. */
+  #saturated: Uint8Array;
   readonly #windowMax: number;
   readonly #protectedMax: number;
   #windowSize = 0;
@@ -50,9 +55,10 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
   constructor(maxEntries: number, capacity: number) {
     this.#segments = new SlotLists(3, capacity);
     this.#maxEntries = maxEntries;
-    this.#sketch = new FrequencySketch(capacity);
+    this.#sketch = this.#newSketch(capacity);
     this.#segmentOf = new Uint8Array(capacity);
     this.#hashOf = new Uint32Array(capacity);
+    this.#saturated = new Uint8Array(capacity);
     this.#windowMax = Math.max(1, Math.round(maxEntries * WINDOW_SHARE));
     this.#protectedMax = Math.round((maxEntries - this.#windowMax) * PROTECTED_SHARE);
   }
@@ -60,7 +66,8 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
   onInsert(slot: number, hash: number): void {
     this.#newest = slot;
     this.#hashOf[slot] = hash;
-    this.#sketch.increment(hash);
+    this.#saturated[slot] = 0;
+    this.#recordUse(slot);
     this.#segmentOf[slot] = WINDOW;
     this.#segments.pushBack(WINDOW, slot);
     if (++this.#windowSize > this.#windowMax) {
@@ -72,12 +79,12 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
   }
 
   onAccess(slot: number): void {
-    this.#sketch.increment(this.#hashOf[slot] as number);
+    if (this.#saturated[slot] === 0) this.#recordUse(slot);
     this.#touch(slot);
   }
 
   onUpdate(slot: number): void {
-    this.#sketch.increment(this.#hashOf[slot] as number);
+    if (this.#saturated[slot] === 0) this.#recordUse(slot);
     this.#touch(slot);
   }
 
@@ -109,19 +116,31 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
   grow(capacity: number): void {
     // The sketch follows the store's growth, so a large bound costs nothing
     // until it is used; counts gathered so far are few and are dropped.
-    this.#sketch = new FrequencySketch(Math.min(capacity, this.#maxEntries));
+    this.#sketch = this.#newSketch(capacity);
     this.#segments.grow(capacity);
     this.#segmentOf = grown(this.#segmentOf, new Uint8Array(capacity));
     this.#hashOf = grown(this.#hashOf, new Uint32Array(capacity));
+    this.#saturated = new Uint8Array(capacity);
   }
 
   clear(): void {
     this.#segments.clear();
     this.#sketch.clear();
+    this.#saturated.fill(0);
     this.#windowSize = 0;
     this.#protectedSize = 0;
     this.#candidate = NO_SLOT;
     this.#newest = NO_SLOT;
+  }
+
+  /** Counts a use of `slot`'s key in the sketch, noting when its counters are saturated. */
+  #recordUse(slot: number): void {
+    if (!this.#sketch.increment(this.#hashOf[slot] as number)) this.#saturated[slot] = 1;
+  }
+
+  /** A sketch for a store of `capacity` slots; halving its counts clears the saturation marks. */
+  #newSketch(capacity: number): FrequencySketch {
+    return new FrequencySketch(Math.min(capacity, this.#maxEntries), () => this.#saturated.fill(0));
   }
 
   #touch(slot: number): void {

@@ -35,6 +35,19 @@ describe('FrequencySketch', () => {
     expect(sketch.frequency(old)).toBe(4);
   });
 
+  it('says when an increment changed nothing, and when it halves', () => {
+    let halvings = 0;
+    const sketch = new FrequencySketch(10, () => halvings++);
+    const hash = hashKey('hot');
+    const changed = Array.from({ length: 16 }, () => sketch.increment(hash));
+    expect(changed.lastIndexOf(true)).toBe(14); // the 15th increment saturates it
+    expect(changed[15]).toBe(false);
+    expect(halvings).toBe(0);
+    for (let other = 0; other < 85; other++) sketch.increment(hashKey(`other ${other % 8}`));
+    expect(halvings).toBe(1);
+    expect(sketch.increment(hash)).toBe(true); // halved, so counting again
+  });
+
   it('forgets everything on clear', () => {
     const sketch = new FrequencySketch(10);
     sketch.increment(hashKey('k'));
