@@ -30,10 +30,9 @@ export interface RemovalCounts {
  * the slots order them for eviction (an {@link EvictionPolicy}); a
  * {@link TimerWheel} orders them by removal deadline (the freshness deadline
  * plus the stale window, none for a negative entry; derived, not stored), so
- * expired entries are
- * reclaimed in amortized O(1) on writes, with no timer and whatever the mix of
- * TTLs. Capacity doubles up to `maxEntries`, so memory follows the entries
- * actually held.
+ * expired entries are reclaimed in amortized O(1) on writes, with no timer and
+ * whatever the mix of TTLs. Capacity doubles up to `maxEntries`, so memory
+ * follows the entries actually held.
  *
  * Typed-array reads are cast to `number`: slots are in bounds by construction.
  */
@@ -185,7 +184,7 @@ export class EntryStore<K, V> {
    * its bound, evicts the entry the policy picks (possibly this one).
    */
   set(key: K, value: V, now: number, freshUntil: number): void {
-    this.#store(key, value, undefined, now, freshUntil, false);
+    this.#store(key, value, undefined, now, freshUntil);
   }
 
   /**
@@ -194,7 +193,7 @@ export class EntryStore<K, V> {
    * that error.
    */
   setNegative(key: K, promise: Promise<V>, now: number, until: number): void {
-    this.#store(key, undefined, promise, now, until, true);
+    this.#store(key, undefined, promise, now, until);
   }
 
   /** Deletes `key`'s entry; returns whether there was one. */
@@ -237,12 +236,11 @@ export class EntryStore<K, V> {
     promise: Promise<V> | undefined,
     now: number,
     freshUntil: number,
-    negative: boolean,
   ): void {
     let slot = this.#slotOf.get(key);
     if (slot !== undefined) {
       this.#policy.onUpdate(slot);
-      this.#fill(slot, value, promise, freshUntil, negative);
+      this.#fill(slot, value, promise, freshUntil);
       this.#removal.reschedule(slot);
       return;
     }
@@ -250,24 +248,27 @@ export class EntryStore<K, V> {
     slot = this.#allocateSlot();
     this.#slotOf.set(key, slot);
     this.#keys[slot] = key;
-    this.#fill(slot, value, promise, freshUntil, negative);
+    this.#fill(slot, value, promise, freshUntil);
     this.#removal.schedule(slot);
     this.#policy.onInsert(slot, hashKey(key));
     if (this.#slotOf.size > this.#maxEntries) this.#evict(this.#policy.victim());
   }
 
+  /**
+   * Fills `slot`. Only a negative entry comes with its promise (already
+   * rejected); a value's is made on its first hit.
+   */
   #fill(
     slot: number,
     value: V | undefined,
     promise: Promise<V> | undefined,
     freshUntil: number,
-    negative: boolean,
   ): void {
     this.#values[slot] = value;
     this.#promises[slot] = promise;
     this.#freshUntil[slot] = freshUntil;
     this.setRetryAt(slot, 0);
-    if (negative) this.#negativeSlots.add(slot);
+    if (promise !== undefined) this.#negativeSlots.add(slot);
     else this.#forgetNegative(slot);
   }
 
