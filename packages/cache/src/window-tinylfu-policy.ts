@@ -79,13 +79,12 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
   }
 
   onAccess(slot: number): void {
-    if (this.#saturated[slot] === 0) this.#recordUse(slot);
+    this.#recordUse(slot);
     this.#touch(slot);
   }
 
   onUpdate(slot: number): void {
-    if (this.#saturated[slot] === 0) this.#recordUse(slot);
-    this.#touch(slot);
+    this.onAccess(slot);
   }
 
   onRemove(slot: number): void {
@@ -133,8 +132,12 @@ export class WindowTinyLfuPolicy implements EvictionPolicy {
     this.#newest = NO_SLOT;
   }
 
-  /** Counts a use of `slot`'s key in the sketch, noting when its counters are saturated. */
+  /**
+   * Counts a use of `slot`'s key in the sketch, unless its counters are known
+   * to be saturated, when the increment would change nothing.
+   */
   #recordUse(slot: number): void {
+    if (this.#saturated[slot] !== 0) return;
     if (!this.#sketch.increment(this.#hashOf[slot] as number)) this.#saturated[slot] = 1;
   }
 
