@@ -1,7 +1,7 @@
 const INVALID_ID_ERROR_CODE = 'AA_INVALID_ID';
 
 /** The id types whose text or bytes {@link InvalidIdError} reports on. */
-export type IdTypeName = 'AgentId' | 'SessionId';
+export type IdTypeName = 'AgentId' | 'SessionId' | 'OrgId' | 'TenantAgentKey';
 
 /**
  * Thrown when text or bytes cannot become an id: wrong byte length, malformed

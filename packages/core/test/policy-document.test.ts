@@ -1,12 +1,43 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isStorageError, parsePolicyDocument } from '../src/index.js';
+import {
+  encodePolicyDocument,
+  isStorageError,
+  type PolicyDocument,
+  parsePolicyDocument,
+} from '../src/index.js';
 
-const valid = {
-  version: 3,
-  name: 'default',
-  rules: [{ actionPattern: 'tools.*', decision: 'allow' }],
-  enforcementMode: 'observe',
-};
+/** The document of upstream-interop.md section 1, as upstream writes it. */
+const UPSTREAM_EXAMPLE =
+  '{"version":3,"name":"acme-default","rules":[{"action_pattern":"fs.read:*","decision":"Allow"},{"action_pattern":"shell.exec:*","decision":"RequireApproval"}],"enforcement_mode":"observe"}';
+
+interface SerdeVerdict {
+  readonly label: string;
+  readonly accepted: boolean;
+  /** What serde_json writes back for an accepted case. */
+  readonly written?: string;
+  readonly error?: string;
+}
+
+// Each case's JSON text and upstream's verdict on it, produced by the Rust
+// oracle in test/serde-oracle (upstream's own derives, serde_json from_value).
+const cases: { label: string; json: string }[] = JSON.parse(
+  readFileSync(new URL('fixtures/policy-cases.json', import.meta.url), 'utf8'),
+);
+const verdicts: SerdeVerdict[] = JSON.parse(
+  readFileSync(new URL('fixtures/policy-serde-verdicts.json', import.meta.url), 'utf8'),
+);
+
+/**
+ * Cases where a decoded JavaScript value cannot carry what upstream's reader
+ * judged: `JSON.parse` turns `3.0` and `1e2` into integers, and the lone
+ * surrogate is refused by serde's text reader before any field is read (ours
+ * refuses the decoded string instead, so the verdict is the same).
+ */
+const LOST_IN_DECODING: ReadonlyMap<string, boolean> = new Map([
+  ['version 3.0', true],
+  ['version 1e2', true],
+]);
 
 function parseError(input: unknown, subject?: string) {
   try {
@@ -19,62 +50,85 @@ function parseError(input: unknown, subject?: string) {
 }
 
 describe('parsePolicyDocument()', () => {
-  it('returns the document', () => {
-    expect(parsePolicyDocument(valid)).toEqual(valid);
+  it('has an upstream verdict for every case', () => {
+    expect(verdicts.map((verdict) => verdict.label)).toEqual(cases.map((c) => c.label));
   });
 
-  it("defaults enforcementMode to 'enforce' when absent", () => {
-    const { enforcementMode: _, ...withoutMode } = valid;
-    expect(parsePolicyDocument(withoutMode).enforcementMode).toBe('enforce');
+  describe.each(cases.map((c, index) => [c.label, c.json, verdicts[index] as SerdeVerdict]))(
+    'given %s',
+    (label, json, verdict) => {
+      const accepted = LOST_IN_DECODING.get(label) ?? verdict.accepted;
+      if (accepted) {
+        it('accepts it, as upstream does, and reads what upstream reads', () => {
+          const policy = parsePolicyDocument(JSON.parse(json));
+          if (verdict.written !== undefined) {
+            expect(JSON.stringify(policy)).toBe(verdict.written);
+            expect(JSON.stringify(encodePolicyDocument(policy))).toBe(verdict.written);
+          }
+        });
+      } else {
+        it(`rejects it, as upstream does (${verdict.error})`, () => {
+          const error = parseError(JSON.parse(json), 'agent 1');
+          expect(error.code).toBe('AA_STORAGE_SERIALIZATION');
+          expect(error.detail).toMatch(/^malformed policy document of agent 1: `[^`]+`/);
+          expect(error.cause).toBeInstanceOf(Error);
+        });
+      }
+    },
+  );
+
+  it.each([
+    ['a missing version', '{"name":"n","rules":[]}', '`version`: missing field'],
+    ['a fractional version', '{"version":1.5,"name":"n","rules":[]}', '`version`'],
+    ['a missing name', '{"version":1,"rules":[]}', '`name`: missing field'],
+    ['missing rules', '{"version":1,"name":"n"}', '`rules`: missing field'],
+    [
+      'a rule without a pattern',
+      '{"version":1,"name":"n","rules":[{"decision":"Deny"}]}',
+      '`rules[0].action_pattern`: missing field',
+    ],
+    [
+      'a lower-case decision in the second rule',
+      '{"version":1,"name":"n","rules":[{"action_pattern":"a","decision":"Deny"},{"action_pattern":"b","decision":"deny"}]}',
+      '`rules[1].decision`: expected one of "Allow", "Deny", "RequireApproval"',
+    ],
+    [
+      'a null enforcement mode',
+      '{"version":1,"name":"n","rules":[],"enforcement_mode":null}',
+      '`enforcement_mode`',
+    ],
+    ['null', 'null', '`(document)`'],
+  ])('names the field when given %s', (_label, json, field) => {
+    expect(parseError(JSON.parse(json)).detail).toContain(field);
   });
 
-  it('accepts the whole u32 range for version', () => {
-    expect(parsePolicyDocument({ ...valid, version: 0 }).version).toBe(0);
-    expect(parsePolicyDocument({ ...valid, version: 0xffff_ffff }).version).toBe(0xffff_ffff);
-  });
-
-  it('returns a deeply frozen copy that shares nothing with the input', () => {
-    const input = structuredClone(valid);
-    const policy = parsePolicyDocument(input);
+  it('reads upstream’s example into its wire shape, deeply frozen', () => {
+    const policy = parsePolicyDocument(JSON.parse(UPSTREAM_EXAMPLE));
+    expect(policy).toEqual({
+      version: 3,
+      name: 'acme-default',
+      rules: [
+        { action_pattern: 'fs.read:*', decision: 'Allow' },
+        { action_pattern: 'shell.exec:*', decision: 'RequireApproval' },
+      ],
+      enforcement_mode: 'observe',
+    });
     expect(Object.isFrozen(policy)).toBe(true);
     expect(Object.isFrozen(policy.rules)).toBe(true);
     expect(Object.isFrozen(policy.rules[0])).toBe(true);
-    input.rules[0] = { actionPattern: 'changed', decision: 'deny' };
-    expect(policy.rules[0]?.actionPattern).toBe('tools.*');
   });
 
-  it.each([
-    ['a missing version', { ...valid, version: undefined }, '`version`'],
-    ['a string version', { ...valid, version: '3' }, '`version`'],
-    ['a fractional version', { ...valid, version: 1.5 }, '`version`'],
-    ['a negative version', { ...valid, version: -1 }, '`version`'],
-    ['a version past u32', { ...valid, version: 2 ** 32 }, '`version`'],
-    ['a missing name', { ...valid, name: undefined }, '`name`'],
-    ['rules that are not an array', { ...valid, rules: {} }, '`rules`'],
-    [
-      'an unknown decision',
-      { ...valid, rules: [{ actionPattern: 'a', decision: 'maybe' }] },
-      '`rules[0].decision`',
-    ],
-    [
-      'a rule without a pattern',
-      { ...valid, rules: [{ decision: 'deny' }] },
-      '`rules[0].actionPattern`',
-    ],
-    ['an unknown enforcement mode', { ...valid, enforcementMode: 'loud' }, '`enforcementMode`'],
-    ['an extra field', { ...valid, owner: 'mallory' }, 'owner'],
-    [
-      'snake_case fields',
-      { version: 1, name: 'n', rules: [], enforcement_mode: 'enforce' },
-      'enforcement_mode',
-    ],
-    ['null', null, '`(document)`'],
-    ['an array', [valid], '`(document)`'],
-  ])('rejects %s as a Serialization error naming the field', (_label, input, field) => {
-    const error = parseError(input);
-    expect(error.code).toBe('AA_STORAGE_SERIALIZATION');
-    expect(error.detail).toContain(field);
-    expect(error.cause).toBeInstanceOf(Error);
+  it('shares nothing with its input', () => {
+    const input = JSON.parse(UPSTREAM_EXAMPLE);
+    const policy = parsePolicyDocument(input);
+    input.rules[0].action_pattern = 'changed';
+    input.rules.push({ action_pattern: 'x', decision: 'Deny' });
+    expect(policy.rules).toHaveLength(2);
+    expect(policy.rules[0]?.action_pattern).toBe('fs.read:*');
+  });
+
+  it('refuses -0 as a version, as serde does', () => {
+    expect(parseError({ version: -0, name: 'n', rules: [] }).detail).toContain('`version`');
   });
 
   it('names the subject the document belongs to', () => {
@@ -82,14 +136,63 @@ describe('parsePolicyDocument()', () => {
   });
 
   it('lists at most three issues and counts the rest', () => {
-    expect(parseError({ a: 1, b: 2, c: 3, d: 4, e: 5 }).detail).toMatch(/and \d+ more$/);
+    const detail = parseError({ rules: [{}, {}] }).detail;
+    expect(detail).toMatch(/; and 3 more$/);
+  });
+});
+
+describe('encodePolicyDocument()', () => {
+  const policy = parsePolicyDocument(JSON.parse(UPSTREAM_EXAMPLE));
+
+  it('writes exactly what upstream writes, byte for byte once stringified', () => {
+    expect(JSON.stringify(encodePolicyDocument(policy))).toBe(UPSTREAM_EXAMPLE);
   });
 
-  it('rejects a __proto__ key without polluting any prototype', () => {
-    const input: unknown = JSON.parse(
-      '{"version":1,"name":"n","rules":[],"__proto__":{"polluted":true}}',
-    );
-    expect(parseError(input).detail).toContain('__proto__');
-    expect(Object.prototype).not.toHaveProperty('polluted');
+  it('writes all four fields, in upstream’s order, even the default mode', () => {
+    const defaulted = parsePolicyDocument({ name: 'n', rules: [], version: 1 });
+    expect(Object.keys(encodePolicyDocument(defaulted))).toEqual([
+      'version',
+      'name',
+      'rules',
+      'enforcement_mode',
+    ]);
+    expect(encodePolicyDocument(defaulted).enforcement_mode).toBe('enforce');
+  });
+
+  it('returns a new plain object that parses back to an equal document', () => {
+    const encoded = encodePolicyDocument(policy);
+    expect(Object.isFrozen(encoded)).toBe(false);
+    expect(encoded.rules).not.toBe(policy.rules);
+    expect(parsePolicyDocument(encoded)).toEqual(policy);
+  });
+
+  it('drops fields a document built by hand carries beyond the four', () => {
+    const extended = { ...policy, owner: 'x', rules: [{ ...policy.rules[0], why: 'y' }] };
+    expect(encodePolicyDocument(extended as PolicyDocument)).toEqual({
+      version: 3,
+      name: 'acme-default',
+      rules: [{ action_pattern: 'fs.read:*', decision: 'Allow' }],
+      enforcement_mode: 'observe',
+    });
+  });
+
+  it('reads a camelCase mode as upstream does: ignored, so the mode defaults', () => {
+    const camel = { version: 1, name: 'n', rules: [], enforcementMode: 'observe' };
+    expect(encodePolicyDocument(camel as unknown as PolicyDocument)).toEqual({
+      version: 1,
+      name: 'n',
+      rules: [],
+      enforcement_mode: 'enforce',
+    });
+  });
+
+  it.each([
+    ['a lower-case decision', { ...policy, rules: [{ action_pattern: 'a', decision: 'allow' }] }],
+    ['a version past u32', { ...policy, version: 2 ** 32 }],
+    ['null', null],
+  ])('refuses %s with a TypeError naming what is wrong', (_label, bad) => {
+    const write = () => encodePolicyDocument(bad as unknown as PolicyDocument);
+    expect(write).toThrow(TypeError);
+    expect(write).toThrow(/^Expected `document` to be a valid policy document \(`/);
   });
 });

@@ -9,7 +9,12 @@ import {
 
 describe('asCacheSource()', () => {
   it('loads through getPolicy, passing the key and the load options on', async () => {
-    const policy: PolicyDocument = { version: 1, name: 'p', rules: [], enforcementMode: 'enforce' };
+    const policy: PolicyDocument = {
+      version: 1,
+      name: 'p',
+      rules: [],
+      enforcement_mode: 'enforce',
+    };
     const calls: Array<[AgentId, LoadOptions | undefined]> = [];
     const store: PolicyStore = {
       getPolicy: async (id, options) => {

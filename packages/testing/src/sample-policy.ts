@@ -28,10 +28,10 @@ export function samplePolicy(version: number): PolicyDocument {
       version,
       name: `sample-v${version}`,
       rules: [
-        { actionPattern: 'tools.read.*', decision: 'allow' },
-        { actionPattern: 'tools.shell.*', decision: 'require_approval' },
+        { action_pattern: 'tools.read.*', decision: 'Allow' },
+        { action_pattern: 'tools.shell.*', decision: 'RequireApproval' },
       ],
-      enforcementMode: 'enforce',
+      enforcement_mode: 'enforce',
     },
     'samplePolicy()',
   );

@@ -7,7 +7,7 @@ describe('samplePolicy()', () => {
     const policy = samplePolicy(7);
     expect(policy.version).toBe(7);
     expect(policy.name).toBe('sample-v7');
-    expect(policy.enforcementMode).toBe('enforce');
+    expect(policy.enforcement_mode).toBe('enforce');
     expect(policy.rules.length).toBeGreaterThanOrEqual(1);
   });
 

@@ -213,7 +213,7 @@ export class FaultySource implements CacheSource<AgentId, PolicyDocument> {
       version,
       name: `agent-${key}`,
       rules: NO_RULES,
-      enforcementMode: 'enforce',
+      enforcement_mode: 'enforce',
     });
     this.#oracle.answered(policy, {
       key,
