@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { encodePolicyDocument } from '@aa/core';
 import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
 import { samplePolicy } from '@aa/testing';
 import pg from 'pg';
@@ -106,16 +107,21 @@ export async function runPostgresBurst(
 }
 
 /**
- * One row per key, in one statement: agent {@link burstAgentId}`(i)` at version
- * `i + 1`. An insert checks the primary key without counting as a scan.
+ * One agent and one policy row per key, under the system org, in two
+ * statements: agent {@link burstAgentId}`(i)` at version `i + 1`, its body in
+ * upstream's format. An insert checks the keys without counting as a scan.
  */
 async function seed(admin: pg.Pool, schema: string, keys: number): Promise<void> {
   const ids = Array.from({ length: keys }, (_, index) => burstAgentId(index));
-  const bodies = ids.map((_, index) => JSON.stringify(samplePolicy(index + 1)));
+  const bodies = ids.map((_, index) =>
+    JSON.stringify(encodePolicyDocument(samplePolicy(index + 1))),
+  );
+  const quoted = pg.escapeIdentifier(schema);
+  await admin.query(`INSERT INTO ${quoted}.agents (id) SELECT unnest($1::text[])`, [ids]);
   await admin.query(
-    `INSERT INTO ${pg.escapeIdentifier(schema)}.policies (agent_id, policy_version, body)
+    `INSERT INTO ${quoted}.policies (agent_id, policy_version, body)
      SELECT id, version, body::jsonb
-     FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS seeded(id, body, version)`,
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS seeded(id, body, version)`,
     [ids, bodies],
   );
 }

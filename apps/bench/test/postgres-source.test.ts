@@ -47,6 +47,7 @@ describe.runIf(available)('the PostgreSQL burst', () => {
     try {
       await migrate(admin, { schema });
       const id = burstAgentId(0);
+      await admin.query(`INSERT INTO ${schema}.agents (id) VALUES ($1)`, [id]);
       await admin.query(
         `INSERT INTO ${schema}.policies (agent_id, policy_version, body) VALUES ($1, 1, $2)`,
         [id, JSON.stringify(samplePolicy(1))],

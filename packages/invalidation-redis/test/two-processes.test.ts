@@ -57,12 +57,13 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
   it("over Redis Streams: after putPolicy + publish here, the other process's next get returns the new version", async () => {
     const instance = overRedis;
     const id = AgentId.parse(randomUUID());
+    await store.registerAgent(id);
     await store.putPolicy(id, samplePolicy(1));
     expect(await instance.get(id)).toMatchObject({ version: 1 });
 
     // Committed but not published: the child keeps serving its copy (it does
     // not listen on PostgreSQL), which is what makes the next step meaningful.
-    await expect(store.putPolicy(id, samplePolicy(1))).resolves.toBe(2);
+    await expect(store.putPolicy(id, samplePolicy(2))).resolves.toBe(2);
     expect(await instance.get(id)).toMatchObject({
       version: 1,
       stats: expect.objectContaining({ loads: 1, hits: 1 }),
@@ -88,6 +89,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
   it("over PostgreSQL LISTEN/NOTIFY: after putPolicy here, the other process's next get returns the new version", async () => {
     const instance = overPostgres;
     const id = AgentId.parse(randomUUID());
+    await store.registerAgent(id);
     await store.putPolicy(id, samplePolicy(1));
     await instance.next('invalidated');
     expect(await instance.get(id)).toMatchObject({ version: 1 });
@@ -97,7 +99,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     });
 
     const putAt = wallClock();
-    await expect(store.putPolicy(id, samplePolicy(1))).resolves.toBe(2);
+    await expect(store.putPolicy(id, samplePolicy(2))).resolves.toBe(2);
     const invalidated = await instance.next('invalidated');
     expect(invalidated).toMatchObject({ id });
     expect(await instance.get(id)).toMatchObject({

@@ -1,6 +1,6 @@
 export { type MigrateOptions, migrate } from './migrate.js';
 export { PgInvalidationSubscriber } from './pg-invalidation-subscriber.js';
-export { PgPolicyStore } from './pg-policy-store.js';
+export { PgPolicyStore, type PgWriteOptions } from './pg-policy-store.js';
 export { DEFAULT_PG_URL, pgUrlFromEnv } from './pg-url.js';
 export { checkChannelName, policyChannel } from './policy-channel.js';
 export { checkSchemaName, DEFAULT_SCHEMA, MAX_SCHEMA_NAME_LENGTH } from './schema-name.js';

@@ -2,63 +2,82 @@ import {
   AgentId,
   type CacheSource,
   describeValue,
-  isStorageError,
+  encodePolicyDocument,
   type LoadOptions,
+  OrgId,
   type PolicyDocument,
-  type PolicyStore,
   parsePolicyDocument,
-  policyDocumentSchema,
   StorageError,
+  SYSTEM_ORG_ID,
+  type TenantPolicySource,
+  type TenantPolicyStore,
+  tenantPolicySource,
 } from '@aa/core';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import { backendError, sqlState } from './backend-error.js';
-import { MAX_VERSION, type PolicySql, policySql } from './policy-sql.js';
-import { checkout, pooledQuery } from './pooled-query.js';
-import { rollback } from './rollback.js';
+import { type PolicySql, policySql } from './policy-sql.js';
+import { pooledQuery } from './pooled-query.js';
 import { type PgPolicyStoreOptions, resolveStoreOptions } from './store-options.js';
+import { tenantTransaction } from './tenant-transaction.js';
 
-// With the advisory lock only a writer that bypasses it (a raw INSERT) can take
-// the version a put computed; a few attempts absorb that, more would hide a bug.
-const MAX_WRITE_ATTEMPTS = 3;
-const UNIQUE_VIOLATION = '23505';
-const noop = () => {};
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/** Where a write goes: the tenant whose rows it creates. */
+export interface PgWriteOptions {
+  /**
+   * The verified org to write under, never request input.
+   * @default SYSTEM_ORG_ID
+   */
+  readonly orgId?: OrgId | undefined;
+}
 
 /**
- * A {@link PolicyStore} and `CacheSource` over PostgreSQL: agent policies live in
- * `"<schema>".policies`, one row per (agent, version), and the effective policy
- * is the highest version. It caches nothing; put an `L1Cache` in front of it and
- * a {@link PgInvalidationSubscriber} behind it.
+ * A {@link TenantPolicyStore} and `CacheSource` over PostgreSQL in upstream's
+ * schema (`orgs`, `agents`, `policies` with forced row-level security; see
+ * {@link migrate}): one row per (agent, version), the effective policy is the
+ * highest `policy_version`, and its `body` is upstream's JSON document. It
+ * caches nothing; put an `L1Cache` in front of it and a
+ * {@link PgInvalidationSubscriber} behind it.
  *
- * Reads are one indexed query (`ORDER BY policy_version DESC LIMIT 1` on the
- * primary key), prepared once per pooled connection. Every failure is a
- * rejected promise with a {@link StorageError}: `NotFound` when the agent has no
- * row, `Serialization` (naming the agent) when the newest row's body is not a
- * valid policy document, `Backend` with the driver's error as `cause` for
- * anything the server or the network did. An aborted load rejects with the
- * signal's reason instead (see {@link PgPolicyStore.getPolicy}).
+ * Tenants. Every read and write runs under one tenant's scope, the
+ * transaction-local setting `app.tenant_id` that upstream's `tenant_isolation`
+ * policies filter on, so the database itself keeps tenants apart:
+ * {@link PgPolicyStore.getPolicyForTenant} reads under a verified org,
+ * {@link PgPolicyStore.getPolicy} (upstream's tenant-less read) under the
+ * reserved system org, and {@link PgPolicyStore.tenantSource} gives one
+ * `L1Cache` keyed by `TenantAgentKey` for every tenant. Connect the pool as an
+ * unprivileged role (no superuser, no `BYPASSRLS`): row-level security does not
+ * bind a superuser. Reads also filter on `org_id` themselves, so even such a
+ * connection never answers one tenant's read with another's row.
+ *
+ * Failures are rejected promises with a {@link StorageError}: `NotFound` when
+ * the tenant has no row for the agent, `Serialization` (naming the agent) when
+ * the newest row's body is not a valid upstream document, `Backend` with the
+ * driver's error as `cause` for anything the server or the network did. An
+ * aborted load rejects with the signal's reason instead (see
+ * {@link PgPolicyStore.getPolicyForTenant}).
  *
  * No call hangs: the pool's `connectionTimeoutMillis` (required) bounds the
  * wait for a connection to an unreachable server or from an exhausted pool, and
  * `timeoutMs` bounds every call as a whole, which also covers a connection that
  * died silently mid-query.
  *
- * The caller owns the pool: the store has no `close()` and never ends it, so
- * one pool can serve several stores and the application's other queries. Like
+ * The caller owns the pool: the store has no `close()` and never ends it. Like
  * any `pg.Pool`, it needs an `'error'` listener, or an idle connection dropped
  * by the server crashes the process.
  *
  * @example
  * import pg from 'pg';
  * import { L1Cache } from '@aa/cache';
- * import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
+ * import { PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
  *
  * const pool = new pg.Pool({ connectionString: pgUrlFromEnv(), connectionTimeoutMillis: 5_000 });
  * pool.on('error', (error) => log.warn(error, 'idle PostgreSQL connection lost'));
- * await migrate(pool, { schema: 'aa' });
  * const store = new PgPolicyStore(pool, { schema: 'aa' });
- * const policies = new L1Cache(store, { ttlMs: 60_000 });
+ * const policies = new L1Cache(store.tenantSource(), { ttlMs: 60_000 });
+ * const policy = await policies.get(TenantAgentKey.of(verifiedOrg, agentId));
  */
-export class PgPolicyStore implements PolicyStore, CacheSource<AgentId, PolicyDocument> {
+export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, PolicyDocument> {
   readonly #pool: Pool;
   readonly #schema: string;
   readonly #channel: string;
@@ -91,15 +110,27 @@ export class PgPolicyStore implements PolicyStore, CacheSource<AgentId, PolicyDo
   }
 
   /**
-   * Loads agent `key`'s effective policy: {@link PgPolicyStore.getPolicy}, as
-   * the `CacheSource` an `L1Cache` calls.
+   * Loads agent `key`'s policy under the system org:
+   * {@link PgPolicyStore.getPolicy}, as the `CacheSource` an `L1Cache` keyed by
+   * `AgentId` calls.
    */
   load(key: AgentId, options?: LoadOptions): Promise<PolicyDocument> {
     return this.getPolicy(key, options);
   }
 
   /**
-   * The effective policy of agent `id`: the body of its highest version.
+   * Upstream's tenant-less read: agent `id`'s effective policy under the
+   * reserved system org ({@link SYSTEM_ORG_ID}).
+   * See {@link PgPolicyStore.getPolicyForTenant}.
+   */
+  getPolicy(id: AgentId, options?: LoadOptions): Promise<PolicyDocument> {
+    return this.getPolicyForTenant(SYSTEM_ORG_ID, id, options);
+  }
+
+  /**
+   * Agent `agentId`'s effective policy under tenant `orgId`: the body of the
+   * tenant's highest `policy_version` for the agent, read in one round trip
+   * with `app.tenant_id` set for that query alone (see the README).
    *
    * Abort semantics, as far as `pg` allows: an already-aborted signal rejects at
    * once, without touching the pool; an abort while waiting for a pooled client
@@ -108,32 +139,56 @@ export class PgPolicyStore implements PolicyStore, CacheSource<AgentId, PolicyDo
    * CancelRequest for that backend and destroys the connection rather than
    * reusing it. In every case the rejection is `signal.reason` itself.
    *
-   * @throws {StorageError} `NotFound` when the agent has no policy;
-   *   `Serialization` naming the agent when the stored body is malformed;
-   *   `Backend`, with the driver's error as `cause`, when the server fails, is
-   *   unreachable or does not answer within `timeoutMs` (the query is then
-   *   cancelled as for an abort).
-   * @throws {TypeError} when `id` is not a canonical `AgentId` (a forged cast).
+   * @param orgId - the verified caller's org, never request input.
+   * @throws {StorageError} `NotFound` when the tenant has no policy for the
+   *   agent; `Serialization` naming the agent when the stored body is
+   *   malformed; `Backend`, with the driver's error as `cause`, when the server
+   *   fails, is unreachable or does not answer within `timeoutMs` (the query is
+   *   then cancelled as for an abort).
+   * @throws {TypeError} (as a rejection) when `orgId` or `agentId` is not a
+   *   canonical id (a forged cast).
    */
-  async getPolicy(id: AgentId, options?: LoadOptions): Promise<PolicyDocument> {
+  async getPolicyForTenant(
+    orgId: OrgId,
+    agentId: AgentId,
+    options?: LoadOptions,
+  ): Promise<PolicyDocument> {
     const signal = options?.signal;
     signal?.throwIfAborted();
-    checkAgentId(id);
-    let rows: { body: unknown }[];
+    checkIds(orgId, agentId);
+    let results: QueryResult<{ body: unknown }>[];
     try {
-      ({ rows } = await pooledQuery<{ body: unknown }>(
+      // Two statements in one simple query answer with one result each.
+      results = (await pooledQuery<{ body: unknown }>(
         this.#pool,
-        { name: this.#sql.readName, text: this.#sql.read, values: [id] },
+        { text: this.#sql.scopedRead(orgId, agentId) },
         this.#timeoutMs,
         signal,
-      ));
+      )) as unknown as QueryResult<{ body: unknown }>[];
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
-      throw backendError(`reading the policy of agent ${id}`, error);
+      throw backendError(`reading the policy of agent ${agentId} in org ${orgId}`, error);
     }
-    const row = rows[0];
-    if (row === undefined) throw StorageError.notFound(`no policy for agent ${id}`);
-    return parsePolicyDocument(row.body, `agent ${id}`);
+    const row = results[1]?.rows[0];
+    if (row === undefined) {
+      throw StorageError.notFound(`no policy for agent ${agentId} in org ${orgId}`);
+    }
+    return parsePolicyDocument(row.body, `agent ${agentId} in org ${orgId}`);
+  }
+
+  /**
+   * A new `CacheSource<TenantAgentKey, PolicyDocument>` over
+   * {@link PgPolicyStore.getPolicyForTenant}, so one bounded `L1Cache` serves
+   * every tenant, plus the set of tenants it has loaded for, which
+   * `tenantInvalidationSink` needs to reach an agent's entries under each.
+   *
+   * @example
+   * const source = store.tenantSource();
+   * const policies = new L1Cache(source, { ttlMs: 60_000 });
+   * const sink = tenantInvalidationSink(policies, source.orgs);
+   */
+  tenantSource(): TenantPolicySource {
+    return tenantPolicySource(this);
   }
 
   /**
@@ -144,117 +199,104 @@ export class PgPolicyStore implements PolicyStore, CacheSource<AgentId, PolicyDo
   async invalidate(_id: AgentId): Promise<void> {}
 
   /**
-   * Writes `document` as agent `id`'s next version and returns that version.
+   * Creates agent `id`'s `agents` row under a tenant, as upstream's agent
+   * registration does (`status` `'registered'`; `org_id` null for the system
+   * org), unless the agent exists already, under any tenant. A policy can only
+   * be written for a registered agent.
    *
-   * In one transaction: a transaction-scoped advisory lock per (schema, agent)
-   * serialises concurrent writers of the agent; the row is inserted with
-   * `policy_version` = highest + 1 (1 for a new agent), its body being
-   * `document` with `version` set to that number, so a reader's
-   * `policy.version` is always its row's version; and `pg_notify(channel, id)`
-   * is queued. PostgreSQL delivers the notification when, and only if, the
-   * transaction commits: a listener never hears of a write it cannot read yet,
-   * and never of one that rolled back.
+   * @returns whether the row was created.
+   * @throws {TypeError} (as a rejection) when `id` or `orgId` is not a canonical id.
+   * @throws {StorageError} `Backend` as for {@link PgPolicyStore.putPolicy}.
+   */
+  async registerAgent(id: AgentId, options: PgWriteOptions = {}): Promise<boolean> {
+    const orgId = options.orgId ?? SYSTEM_ORG_ID;
+    checkIds(orgId, id);
+    return tenantTransaction(this.#pool, {
+      orgId,
+      setTenantSql: this.#sql.setTenant,
+      action: `registering agent ${id} in org ${orgId}`,
+      timeoutMs: this.#timeoutMs,
+      run: async (client) => {
+        const org = orgId === SYSTEM_ORG_ID ? null : orgId;
+        const { rowCount } = await client.query(this.#sql.registerAgent, [id, org]);
+        return rowCount === 1;
+      },
+    });
+  }
+
+  /**
+   * Writes `document` as agent `id`'s next `policy_version` under a tenant and
+   * returns that version. The body is upstream's JSON
+   * (`encodePolicyDocument`); the document's own `version` is kept as given
+   * (upstream numbers rows and documents separately).
    *
+   * In one transaction under the tenant's scope: the agent must be registered
+   * and visible to the tenant (its `agents` row, see
+   * {@link PgPolicyStore.registerAgent}); a transaction-scoped advisory lock per
+   * (schema, agent) serialises concurrent writers of the agent; the row is
+   * inserted with `policy_version` = the tenant's highest + 1 (1 for a new
+   * agent); and `pg_notify(channel, id)` is queued. PostgreSQL delivers the
+   * notification when, and only if, the transaction commits: a listener never
+   * hears of a write it cannot read yet, and never of one that rolled back.
    * A unique violation (a writer that bypassed the lock took the version) is
    * retried in a new transaction, at most 3 attempts in all.
    *
-   * @returns the new version.
-   * @throws {TypeError} when `id` is not a canonical `AgentId` or `document` is
-   *   not a valid policy document (its `version` is replaced, but must still be
-   *   valid).
-   * @throws {StorageError} `Conflict` when the unique violation persists or the
-   *   agent has used every version up to 4294967295; `Backend` with the driver's
-   *   error as `cause` otherwise. A `Backend` error while committing leaves the
-   *   outcome unknown: read the policy back to find out.
+   * @returns the new `policy_version`.
+   * @throws {TypeError} (as a rejection) when `id` or `orgId` is not a canonical
+   *   id, or `document` is not a valid policy document.
+   * @throws {StorageError} `NotFound` naming the agent and the org when the
+   *   agent has no `agents` row visible to that tenant; `Conflict` when the
+   *   unique violation persists; `Backend` with the driver's error as `cause`
+   *   otherwise. A `Backend` error while committing leaves the outcome unknown:
+   *   read the policy back to find out.
    */
-  async putPolicy(id: AgentId, document: PolicyDocument): Promise<number> {
-    checkAgentId(id);
-    const parsed = policyDocumentSchema.safeParse(document);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => issue.message).join('; ');
-      throw new TypeError(
-        `Expected \`document\` to be a valid policy document (${issues}), got ${describeValue(document)}`,
-        { cause: parsed.error },
-      );
-    }
-    const body = JSON.stringify(parsed.data);
-    const action = `writing the policy of agent ${id}`;
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new Error(`no answer within ${this.#timeoutMs} ms`)),
-      this.#timeoutMs,
-    );
-    timer.unref();
-    let client: PoolClient;
+  async putPolicy(
+    id: AgentId,
+    document: PolicyDocument,
+    options: PgWriteOptions = {},
+  ): Promise<number> {
+    const orgId = options.orgId ?? SYSTEM_ORG_ID;
+    checkIds(orgId, id);
+    const body = JSON.stringify(encodePolicyDocument(document));
+    const unregistered = () =>
+      StorageError.notFound(`agent ${id} has no agents row in org ${orgId}; register it first`);
     try {
-      client = await checkout(this.#pool, deadline.signal);
+      return await tenantTransaction(this.#pool, {
+        orgId,
+        setTenantSql: this.#sql.setTenant,
+        action: `writing the policy of agent ${id} in org ${orgId}`,
+        timeoutMs: this.#timeoutMs,
+        run: async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+            this.#sql.lockKey,
+            id,
+          ]);
+          const visible = await client.query(this.#sql.agentVisible, [id]);
+          if (visible.rowCount === 0) throw unregistered();
+          const { rows } = await client.query<{ policy_version: string }>(this.#sql.insert, [
+            id,
+            body,
+            orgId,
+            this.#channel,
+          ]);
+          return Number(rows[0]?.policy_version);
+        },
+      });
     } catch (error) {
-      clearTimeout(timer);
-      throw backendError(action, error);
-    }
-    // Past the deadline the connection is cut: every statement in flight fails
-    // with the deadline's error and the client is destroyed below.
-    const cut = () => client.connection.stream.destroy(deadline.signal.reason);
-    deadline.signal.addEventListener('abort', cut, { once: true });
-    client.on('error', noop);
-    let broken: Error | undefined;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await this.#insertNextVersion(client, id, body);
-        } catch (error) {
-          // A server error leaves the connection usable once rolled back; a
-          // connection failure (no SQLSTATE) leaves nothing to roll back.
-          broken =
-            isStorageError(error) || sqlState(error) !== undefined
-              ? await rollback(client)
-              : asError(error);
-          if (isStorageError(error)) throw error;
-          if (broken !== undefined || sqlState(error) !== UNIQUE_VIOLATION) {
-            throw backendError(action, error);
-          }
-          if (attempt === MAX_WRITE_ATTEMPTS) {
-            throw StorageError.conflict(
-              `${action}: its next version was taken by another writer ${attempt} times in a row`,
-              { cause: error },
-            );
-          }
-        }
+      // The agent or org row went away between the check and the insert.
+      if (sqlState((error as { cause?: unknown }).cause) === FOREIGN_KEY_VIOLATION) {
+        throw unregistered();
       }
-    } finally {
-      clearTimeout(timer);
-      deadline.signal.removeEventListener('abort', cut);
-      if (broken === undefined) client.off('error', noop);
-      client.release(broken);
+      throw error;
     }
-  }
-
-  async #insertNextVersion(client: PoolClient, id: AgentId, body: string): Promise<number> {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-      this.#sql.lockKey,
-      id,
-    ]);
-    const { rows } = await client.query<{ policy_version: string }>(this.#sql.insert, [
-      id,
-      body,
-      this.#channel,
-    ]);
-    const row = rows[0];
-    if (row === undefined) {
-      throw StorageError.conflict(`agent ${id} has used every policy version up to ${MAX_VERSION}`);
-    }
-    await client.query('COMMIT');
-    return Number(row.policy_version);
   }
 }
 
-function checkAgentId(id: unknown): void {
-  if (!AgentId.is(id)) {
-    throw new TypeError(`Expected \`id\` to be a canonical AgentId, got ${describeValue(id)}`);
+function checkIds(orgId: unknown, agentId: unknown): void {
+  if (!OrgId.is(orgId)) {
+    throw new TypeError(`Expected \`orgId\` to be a canonical OrgId, got ${describeValue(orgId)}`);
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
+  if (!AgentId.is(agentId)) {
+    throw new TypeError(`Expected \`id\` to be a canonical AgentId, got ${describeValue(agentId)}`);
+  }
 }

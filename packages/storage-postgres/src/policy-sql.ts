@@ -1,48 +1,67 @@
-import { policiesTable } from './schema-name.js';
-
-/** The highest version a policy document can carry (an unsigned 32-bit integer). */
-export const MAX_VERSION = 0xffff_ffff;
+import type { AgentId, OrgId } from '@aa/core';
+import pg from 'pg';
+import { qualified } from './schema-name.js';
 
 /** The statements a `PgPolicyStore` runs against one schema, built once. */
 export interface PolicySql {
   /**
-   * Name of the prepared read, unique per schema: `pg` prepares a named
-   * statement once per connection and reuses the plan.
+   * The tenant-scoped read of an agent's newest body, as one simple-protocol
+   * query of two statements: `set_config('app.tenant_id', org, true)`, then the
+   * `SELECT`. PostgreSQL runs the statements of one simple query as one
+   * implicit transaction, so the setting is in force when row-level security
+   * filters the rows, and gone when the query returns: one round trip, and no
+   * pooled connection ever carries it. The ids are inlined as escaped literals
+   * (they are checked canonical UUID text before this is called), since the
+   * simple protocol takes no parameters.
    */
-  readonly readName: string;
-  /** `$1` agent id → the body of its highest version, through the primary key. */
-  readonly read: string;
+  scopedRead(orgId: OrgId, agentId: AgentId): string;
+  /** `$1` org id → sets `app.tenant_id` for the rest of the open transaction. */
+  readonly setTenant: string;
   /** Text hashed, with the agent id, into the per-agent advisory lock of a write. */
   readonly lockKey: string;
+  /** `$1` agent id → a row when the agent exists under the tenant in force. */
+  readonly agentVisible: string;
   /**
-   * `$1` agent id, `$2` body, `$3` channel → the new `policy_version` (as text),
-   * or no row when the agent has used every version.
+   * `$1` agent id, `$2` body, `$3` org id, `$4` channel → the new
+   * `policy_version` (as text), notifying `$4` with the agent id at commit.
    */
   readonly insert: string;
+  /** `$1` agent id, `$2` org id or null → a row when the agent was created. */
+  readonly registerAgent: string;
 }
 
-/** The statements for the policies table of `schema` (already checked). */
+/** The statements for the tables of `schema` (already checked). */
 export function policySql(schema: string): PolicySql {
-  const table = policiesTable(schema);
+  const agents = qualified(schema, 'agents');
+  const policies = qualified(schema, 'policies');
   return Object.freeze({
-    readName: `aa-read-policy:${schema}`,
-    read: `SELECT body FROM ${table} WHERE agent_id = $1 ORDER BY policy_version DESC LIMIT 1`,
+    scopedRead: (orgId: OrgId, agentId: AgentId) => {
+      const org = pg.escapeLiteral(orgId);
+      // The explicit org_id predicate is what lets the planner use upstream's
+      // (org_id, agent_id, policy_version DESC) index, and keeps a read
+      // tenant-correct even on a connection that bypasses row-level security.
+      return `SELECT set_config('app.tenant_id', ${org}, true);
+        SELECT body FROM ${policies}
+        WHERE org_id = ${org} AND agent_id = ${pg.escapeLiteral(agentId)}
+        ORDER BY policy_version DESC LIMIT 1`;
+    },
+    setTenant: `SELECT set_config('app.tenant_id', $1, true)`,
     lockKey: `aa/storage-postgres/put:${schema}`,
-    // Computes max + 1 and stamps it into the body in one statement, run under
-    // the per-agent advisory lock taken just before it (a statement of its own,
-    // so this one's snapshot sees every version committed by earlier writers).
-    // pg_notify() queues the notification with the transaction: PostgreSQL
-    // sends it at COMMIT, and never if the transaction rolls back.
+    agentVisible: `SELECT 1 FROM ${agents} WHERE id = $1`,
+    // Computes max + 1 under the per-agent advisory lock taken just before (a
+    // statement of its own, so this one's snapshot sees every version
+    // committed by earlier writers). pg_notify() queues the notification with
+    // the transaction: PostgreSQL sends it at COMMIT, never on a rollback.
     insert: `WITH next AS (
         SELECT coalesce(max(policy_version), 0) + 1 AS policy_version
-        FROM ${table} WHERE agent_id = $1::uuid
+        FROM ${policies} WHERE agent_id = $1
       ), inserted AS (
-        INSERT INTO ${table} (agent_id, policy_version, body)
-        SELECT $1::uuid, next.policy_version,
-               jsonb_set($2::jsonb, '{version}', to_jsonb(next.policy_version))
-        FROM next WHERE next.policy_version <= ${MAX_VERSION}
+        INSERT INTO ${policies} (agent_id, policy_version, body, org_id)
+        SELECT $1, next.policy_version, $2::jsonb, $3::uuid FROM next
         RETURNING policy_version
       )
-      SELECT policy_version::text AS policy_version, pg_notify($3, $1::uuid::text) FROM inserted`,
+      SELECT policy_version::text AS policy_version, pg_notify($4, $1) FROM inserted`,
+    registerAgent: `INSERT INTO ${agents} (id, org_id) VALUES ($1, $2::uuid)
+      ON CONFLICT (id) DO NOTHING RETURNING id`,
   });
 }

@@ -30,7 +30,7 @@ export function checkSchemaName(schema: unknown, option = 'schema'): string {
   return schema;
 }
 
-/** The quoted, schema-qualified name of the policies table in `schema`. */
-export function policiesTable(schema: string): string {
-  return `${pg.escapeIdentifier(schema)}.policies`;
+/** The quoted, schema-qualified name of `table` in `schema`. */
+export function qualified(schema: string, table: 'orgs' | 'agents' | 'policies'): string {
+  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
 }

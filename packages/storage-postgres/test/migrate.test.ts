@@ -1,7 +1,15 @@
+import { SYSTEM_ORG_ID } from '@aa/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/index.js';
-import { createPool, dropSchema, freshSchema, postgresAvailable } from './support/postgres.js';
+import {
+  applyUpstreamMigrations,
+  catalogOf,
+  createPool,
+  dropSchema,
+  freshSchema,
+  postgresAvailable,
+} from './support/postgres.js';
 
 const available = await postgresAvailable();
 
@@ -40,37 +48,29 @@ describe('migrate()', () => {
       await pool.end();
     });
 
-    it('creates the schema and the policies table modelled on upstream', async () => {
-      const schema = schemaFor('migrate');
+    it("gives a fresh schema exactly the shape upstream's own migrations give it", async () => {
+      const ours = schemaFor('ours');
+      await migrate(pool, { schema: ours });
+      const theirs = schemaFor('theirs');
+      await applyUpstreamMigrations(pool, theirs);
+      expect(await catalogOf(pool, ours)).toEqual(await catalogOf(pool, theirs));
+    });
+
+    it('changes nothing on a database upstream already migrated, rows included', async () => {
+      const schema = schemaFor('upstream');
+      await applyUpstreamMigrations(pool, schema);
+      await pool.query(
+        `INSERT INTO ${schema}.agents (id) VALUES ('6f9619ff-8b86-d011-b42d-00cf4fc964ff');
+         INSERT INTO ${schema}.policies (agent_id, policy_version, body)
+         VALUES ('6f9619ff-8b86-d011-b42d-00cf4fc964ff', 1, '{"version":1,"name":"n","rules":[]}')`,
+      );
+      const before = await catalogOf(pool, schema);
+      const rowsBefore = await rowVersions(pool, schema);
       await migrate(pool, { schema });
-      const { rows: columns } = await pool.query(
-        `SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns
-         WHERE table_schema = $1 AND table_name = 'policies' ORDER BY ordinal_position`,
-        [schema],
-      );
-      expect(columns).toEqual([
-        { column_name: 'agent_id', data_type: 'uuid', is_nullable: 'NO', column_default: null },
-        {
-          column_name: 'policy_version',
-          data_type: 'bigint',
-          is_nullable: 'NO',
-          column_default: null,
-        },
-        { column_name: 'body', data_type: 'jsonb', is_nullable: 'NO', column_default: null },
-        {
-          column_name: 'updated_at',
-          data_type: 'timestamp with time zone',
-          is_nullable: 'NO',
-          column_default: 'now()',
-        },
-      ]);
-      const { rows: key } = await pool.query(
-        `SELECT a.attname FROM pg_index i
-         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-         WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
-        [`${schema}.policies`],
-      );
-      expect(key.map((row) => row.attname)).toEqual(['agent_id', 'policy_version']);
+      await migrate(pool, { schema });
+      expect(await catalogOf(pool, schema)).toEqual(before);
+      // xmin changes when a row is rewritten: none was.
+      expect(await rowVersions(pool, schema)).toEqual(rowsBefore);
     });
 
     it('is idempotent, even when several run at once', async () => {
@@ -80,12 +80,19 @@ describe('migrate()', () => {
         migrate(pool, { schema }),
         migrate(pool, { schema }),
       ]);
-      await pool.query(
-        `INSERT INTO ${schema}.policies (agent_id, policy_version, body) VALUES (gen_random_uuid(), 1, '{}')`,
-      );
+      const once = await catalogOf(pool, schema);
+      await pool.query(`INSERT INTO ${schema}.agents (id) VALUES (gen_random_uuid()::text)`);
       await migrate(pool, { schema });
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.policies`);
+      expect(await catalogOf(pool, schema)).toEqual(once);
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.agents`);
       expect(rows[0].n).toBe(1);
+    });
+
+    it('holds the reserved system org, the nil UUID', async () => {
+      const schema = schemaFor('system');
+      await migrate(pool, { schema });
+      const { rows } = await pool.query(`SELECT id, name FROM ${schema}.orgs`);
+      expect(rows).toEqual([{ id: SYSTEM_ORG_ID, name: 'system (reserved)' }]);
     });
 
     it('rejects with a Backend StorageError when the server is unreachable', async () => {
@@ -101,3 +108,14 @@ describe('migrate()', () => {
     });
   });
 });
+
+/** Each row's id and xmin (the transaction that last wrote it) in the policy tables. */
+async function rowVersions(pool: pg.Pool, schema: string): Promise<unknown[]> {
+  const { rows } = await pool.query(
+    `SELECT 'orgs' AS t, id::text, xmin::text FROM ${schema}.orgs
+     UNION ALL SELECT 'agents', id, xmin::text FROM ${schema}.agents
+     UNION ALL SELECT 'policies', agent_id || '@' || policy_version, xmin::text FROM ${schema}.policies
+     ORDER BY 1, 2`,
+  );
+  return rows;
+}

@@ -11,10 +11,12 @@ import {
   SubscriberClosedError,
 } from '../src/index.js';
 import {
+  createAppPool,
   createPool,
   dropSchema,
   freshAgentId,
   freshSchema,
+  grantAppRole,
   PG_URL,
   postgresAvailable,
   waitFor,
@@ -154,20 +156,31 @@ describe('PgInvalidationSubscriber', () => {
   describe.runIf(available)('against PostgreSQL', () => {
     const schema = freshSchema('subscriber');
     let admin: pg.Pool;
+    let appPool: pg.Pool;
     let store: PgPolicyStore;
     const closers: (() => unknown)[] = [];
 
     beforeAll(async () => {
       admin = createPool();
       await migrate(admin, { schema });
-      store = new PgPolicyStore(admin, { schema });
+      await grantAppRole(admin, schema);
+      appPool = createAppPool();
+      store = new PgPolicyStore(appPool, { schema });
     });
+
+    /** A fresh agent with its `agents` row, ready for a put. */
+    async function registeredAgent(): Promise<AgentId> {
+      const id = freshAgentId();
+      await store.registerAgent(id);
+      return id;
+    }
 
     afterEach(async () => {
       for (const close of closers.splice(0).reverse()) await close();
     });
 
     afterAll(async () => {
+      await appPool.end();
       await dropSchema(admin, schema);
       await admin.end();
     });
@@ -224,13 +237,13 @@ describe('PgInvalidationSubscriber', () => {
     it('invalidates an L1Cache so that its next get returns the version just put', async () => {
       const { cache, sink, subscriber } = instance();
       await subscriber.start();
-      const id = freshAgentId();
+      const id = await registeredAgent();
       await store.putPolicy(id, samplePolicy(1));
       await waitFor(() => sink.count('invalidate') === 1, 'the first invalidation');
       await expect(cache.get(id)).resolves.toMatchObject({ version: 1 });
       await expect(cache.get(id)).resolves.toMatchObject({ version: 1 });
 
-      await store.putPolicy(id, samplePolicy(1));
+      await store.putPolicy(id, samplePolicy(2));
       await waitFor(() => sink.count('invalidate') === 2, 'the second invalidation');
       expect(cache.peek(id)).toBeUndefined();
       await expect(cache.get(id)).resolves.toMatchObject({ version: 2 });
@@ -290,12 +303,13 @@ describe('PgInvalidationSubscriber', () => {
       await subscriber.start();
       const other = freshSchema('other');
       await migrate(admin, { schema: other });
+      await grantAppRole(admin, other);
       try {
-        await new PgPolicyStore(admin, { schema: other }).putPolicy(
-          freshAgentId(),
-          samplePolicy(1),
-        );
-        const id = freshAgentId();
+        const otherStore = new PgPolicyStore(appPool, { schema: other });
+        const otherAgent = freshAgentId();
+        await otherStore.registerAgent(otherAgent);
+        await otherStore.putPolicy(otherAgent, samplePolicy(1));
+        const id = await registeredAgent();
         await store.putPolicy(id, samplePolicy(1));
         await waitFor(() => sink.count('invalidate') === 1, 'the own channel invalidation');
         expect(sink.events).toEqual([{ type: 'clear' }, { type: 'invalidate', id }]);
@@ -305,7 +319,7 @@ describe('PgInvalidationSubscriber', () => {
     });
 
     it('after pg_terminate_backend, reconnects, clears the sink, and then no instance serves a version older than the newest committed before recovery', async () => {
-      const id = freshAgentId();
+      const id = await registeredAgent();
       await store.putPolicy(id, samplePolicy(1));
       const victim = instance({ reconnectDelayMs: 150, random: () => 0.999_999 });
       const bystander = instance();
@@ -320,7 +334,10 @@ describe('PgInvalidationSubscriber', () => {
       let writes = 1;
       const writer = (async () => {
         while (writing) {
-          newestCommitted = await store.putPolicy(id, samplePolicy(1));
+          // The only writer: each document's version is its row's version.
+          const next = newestCommitted + 1;
+          newestCommitted = await store.putPolicy(id, samplePolicy(next));
+          expect(newestCommitted).toBe(next);
           writes++;
         }
       })();

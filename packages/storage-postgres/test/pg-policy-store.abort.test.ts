@@ -5,10 +5,12 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
 import {
+  createAppPool,
   createPool,
   dropSchema,
   freshAgentId,
   freshSchema,
+  grantAppRole,
   insertRow,
   postgresAvailable,
   settledWithin,
@@ -26,7 +28,7 @@ describe.runIf(available)('PgPolicyStore', () => {
     /** A pool of its own per test, named so its backends can be found server-side. */
     function poolFor(max = 2): { pool: pg.Pool; name: string } {
       const name = `aa-abort-${randomUUID().slice(0, 8)}`;
-      const pool = createPool({ max, application_name: name });
+      const pool = createAppPool({ max, application_name: name });
       pools.push(pool);
       return { pool, name };
     }
@@ -62,6 +64,7 @@ describe.runIf(available)('PgPolicyStore', () => {
     beforeAll(async () => {
       admin = createPool();
       await migrate(admin, { schema });
+      await grantAppRole(admin, schema);
     });
 
     afterAll(async () => {

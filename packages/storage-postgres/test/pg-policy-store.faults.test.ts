@@ -5,10 +5,12 @@ import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
 import {
+  APP_ROLE,
   createPool,
   dropSchema,
   freshAgentId,
   freshSchema,
+  grantAppRole,
   insertRow,
   PG_URL,
   postgresAvailable,
@@ -105,14 +107,16 @@ describe('PgPolicyStore', () => {
       const schema = freshSchema('silentput');
       const admin = createPool();
       await migrate(admin, { schema });
+      await grantAppRole(admin, schema);
       const proxy = await TcpProxy.start(target);
       const pool = createPool({
-        connectionString: `postgres://postgres@127.0.0.1:${proxy.port}/test`,
+        connectionString: `postgres://${APP_ROLE}@127.0.0.1:${proxy.port}/test`,
         connectionTimeoutMillis: 1_000,
       });
       try {
         const store = new PgPolicyStore(pool, { schema, timeoutMs: 300 });
         const id = freshAgentId();
+        await store.registerAgent(id);
         await expect(store.putPolicy(id, samplePolicy(1))).resolves.toBe(1);
         proxy.freeze({ onlyOpen: true });
         const { error, ms } = await timed(store.putPolicy(id, samplePolicy(1)));
@@ -157,6 +161,7 @@ describe('PgPolicyStore', () => {
     beforeAll(async () => {
       admin = createPool();
       await migrate(admin, { schema });
+      await grantAppRole(admin, schema);
     });
 
     afterAll(async () => {
@@ -174,7 +179,7 @@ describe('PgPolicyStore', () => {
         await insertRow(admin, schema, id, samplePolicy(1));
         const proxy = await TcpProxy.start(target);
         const pool = createPool({
-          connectionString: `postgres://postgres@127.0.0.1:${proxy.port}/test`,
+          connectionString: `postgres://${APP_ROLE}@127.0.0.1:${proxy.port}/test`,
           connectionTimeoutMillis: 300,
         });
         const clock = new ManualClock();

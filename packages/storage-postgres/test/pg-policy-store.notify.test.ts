@@ -4,10 +4,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
 import {
+  createAppPool,
   createPool,
   dropSchema,
   freshAgentId,
   freshSchema,
+  grantAppRole,
   PG_URL,
   postgresAvailable,
   waitFor,
@@ -19,6 +21,7 @@ describe.runIf(available)('PgPolicyStore', () => {
   describe('putPolicy() and NOTIFY', () => {
     const schema = freshSchema('notify');
     let pool: pg.Pool;
+    let appPool: pg.Pool;
     let store: PgPolicyStore;
     let listener: pg.Client;
     const heard: Notification[] = [];
@@ -26,7 +29,9 @@ describe.runIf(available)('PgPolicyStore', () => {
     beforeAll(async () => {
       pool = createPool();
       await migrate(pool, { schema });
-      store = new PgPolicyStore(pool, { schema });
+      await grantAppRole(pool, schema);
+      appPool = createAppPool();
+      store = new PgPolicyStore(appPool, { schema });
       listener = new pg.Client({ connectionString: PG_URL });
       await listener.connect();
       listener.on('notification', (message) => heard.push(message));
@@ -40,9 +45,17 @@ describe.runIf(available)('PgPolicyStore', () => {
 
     afterAll(async () => {
       await listener.end();
+      await appPool.end();
       await dropSchema(pool, schema);
       await pool.end();
     });
+
+    /** A fresh agent with its `agents` row, ready for a put. */
+    async function registeredAgent() {
+      const id = freshAgentId();
+      await store.registerAgent(id);
+      return id;
+    }
 
     /** Runs `body` (plpgsql) in a trigger deferred to COMMIT of every insert. */
     async function atCommit(body: string): Promise<void> {
@@ -54,14 +67,14 @@ describe.runIf(available)('PgPolicyStore', () => {
     }
 
     it('notifies the store channel with the agent id once the write commits', async () => {
-      const id = freshAgentId();
+      const id = await registeredAgent();
       await store.putPolicy(id, samplePolicy(1));
       await waitFor(() => heard.length === 1, 'the notification');
       expect(heard[0]).toMatchObject({ channel: `aa_policies.${schema}`, payload: id });
     });
 
     it('is heard only once the write is visible: a listener reading at once gets the new version', async () => {
-      const id = freshAgentId();
+      const id = await registeredAgent();
       await store.putPolicy(id, samplePolicy(1));
       await waitFor(() => heard.length === 1, 'the first notification');
       // The commit now takes 300 ms, between the insert (and the queued NOTIFY)
@@ -72,13 +85,13 @@ describe.runIf(available)('PgPolicyStore', () => {
           store.getPolicy(id).then((policy) => resolve(policy.version), reject);
         });
       });
-      const put = store.putPolicy(id, samplePolicy(1));
+      const put = store.putPolicy(id, samplePolicy(2));
       await expect(readOnHearing).resolves.toBe(2);
       await expect(put).resolves.toBe(2);
     });
 
     it('sends nothing for a write that rolls back', async () => {
-      const id = freshAgentId();
+      const id = await registeredAgent();
       await atCommit(`RAISE EXCEPTION 'refused at commit'`);
       const error = await store.putPolicy(id, samplePolicy(1)).catch((caught: unknown) => caught);
       expect(error).toMatchObject({
@@ -98,7 +111,7 @@ describe.runIf(available)('PgPolicyStore', () => {
 
     it('notifies an explicit channel when one is given', async () => {
       const channel = `custom.${schema}`;
-      const custom = new PgPolicyStore(pool, { schema, channel });
+      const custom = new PgPolicyStore(appPool, { schema, channel });
       const other = new pg.Client({ connectionString: PG_URL });
       await other.connect();
       try {
@@ -106,7 +119,7 @@ describe.runIf(available)('PgPolicyStore', () => {
           other.once('notification', resolve),
         );
         await other.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-        const id = freshAgentId();
+        const id = await registeredAgent();
         await custom.putPolicy(id, samplePolicy(1));
         await expect(received).resolves.toMatchObject({ channel, payload: id });
         expect(heard).toEqual([]);

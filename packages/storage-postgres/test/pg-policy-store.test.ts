@@ -1,4 +1,4 @@
-import { isStorageError, type PolicyDocument } from '@aa/core';
+import { isStorageError, type PolicyDocument, SYSTEM_ORG_ID } from '@aa/core';
 import { samplePolicy } from '@aa/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import {
   dropSchema,
   freshAgentId,
   freshSchema,
+  grantAppRole,
   insertRow,
   migratedStore,
   PG_URL,
@@ -92,7 +93,7 @@ describe('PgPolicyStore', () => {
         await expect(db.store.getPolicy(id)).rejects.toMatchObject({
           kind: 'NotFound',
           code: 'AA_STORAGE_NOT_FOUND',
-          message: `NotFound: no policy for agent ${id}`,
+          message: `NotFound: no policy for agent ${id} in org ${SYSTEM_ORG_ID}`,
         });
       });
 
@@ -110,23 +111,58 @@ describe('PgPolicyStore', () => {
       it.each([
         ['a JSON string', 'just text'],
         ['a JSON null', null],
-        ['an array', [1, 2]],
-        ['a document with an unknown field', { ...samplePolicy(1), owner: 'me' }],
+        ['an array of two fields', [1, 2]],
+        [
+          'a camelCase rule',
+          { ...samplePolicy(1), rules: [{ actionPattern: 'a', decision: 'Allow' }] },
+        ],
+        [
+          'a document with a lower-case decision',
+          { ...samplePolicy(1), rules: [{ action_pattern: 'a', decision: 'allow' }] },
+        ],
       ])('rejects %s as a body with Serialization', async (_, body) => {
         const id = freshAgentId();
         await insertRow(db.pool, db.schema, id, body, 1);
         await expect(db.store.getPolicy(id)).rejects.toMatchObject({ kind: 'Serialization' });
       });
 
-      it('reads through the primary key, newest first, in one index scan', async () => {
-        const { rows } = await db.pool.query(
-          `EXPLAIN (FORMAT JSON) SELECT body FROM ${db.schema}.policies WHERE agent_id = $1 ORDER BY policy_version DESC LIMIT 1`,
-          [freshAgentId()],
+      it('reads a body written exactly as upstream writes it, ignoring fields it does not know', async () => {
+        const id = freshAgentId();
+        await db.pool.query(`INSERT INTO ${db.schema}.agents (id) VALUES ($1)`, [id]);
+        // No org_id: the column's default files the row under the system org.
+        await db.pool.query(
+          `INSERT INTO ${db.schema}.policies (agent_id, policy_version, body) VALUES ($1, 1, $2::jsonb)`,
+          [
+            id,
+            '{"version":3,"name":"acme-default","rules":[{"action_pattern":"fs.read:*","decision":"Allow","note":"x"}],"enforcement_mode":"observe","owner":"ops"}',
+          ],
         );
-        const plan = JSON.stringify(rows[0]['QUERY PLAN']);
-        expect(plan).toContain('"Index Name":"policies_pkey"');
-        expect(plan).toContain('"Scan Direction":"Backward"');
-        expect(plan).not.toContain('Sort');
+        await expect(db.store.getPolicy(id)).resolves.toEqual({
+          version: 3,
+          name: 'acme-default',
+          rules: [{ action_pattern: 'fs.read:*', decision: 'Allow' }],
+          enforcement_mode: 'observe',
+        });
+      });
+
+      it("reads through upstream's (org_id, agent_id, policy_version DESC) index, newest first", async () => {
+        const client = await db.appPool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query('SET LOCAL enable_seqscan = off');
+          await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [SYSTEM_ORG_ID]);
+          const { rows } = await client.query(
+            `EXPLAIN (FORMAT JSON) SELECT body FROM ${db.schema}.policies
+             WHERE org_id = $1 AND agent_id = $2 ORDER BY policy_version DESC LIMIT 1`,
+            [SYSTEM_ORG_ID, freshAgentId()],
+          );
+          const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+          expect(plan).toContain('"Index Name":"idx_policies_org_agent_version"');
+          expect(plan).not.toContain('Sort');
+        } finally {
+          await client.query('ROLLBACK');
+          client.release();
+        }
       });
 
       it('rejects with Backend, saying migrate() may not have run, when the table is missing', async () => {
@@ -163,18 +199,52 @@ describe('PgPolicyStore', () => {
       });
     });
 
-    describe('putPolicy()', () => {
-      it('writes version 1 for a new agent, then highest + 1, and stamps it into the body', async () => {
+    describe('registerAgent()', () => {
+      it("creates the agent's row once, under the system org by default", async () => {
         const id = freshAgentId();
+        await expect(db.store.registerAgent(id)).resolves.toBe(true);
+        await expect(db.store.registerAgent(id)).resolves.toBe(false);
+        const { rows } = await db.pool.query(
+          `SELECT org_id, status FROM ${db.schema}.agents WHERE id = $1`,
+          [id],
+        );
+        expect(rows).toEqual([{ org_id: null, status: 'registered' }]);
+      });
+    });
+
+    describe('putPolicy()', () => {
+      async function registered() {
+        const id = freshAgentId();
+        await db.store.registerAgent(id);
+        return id;
+      }
+
+      it('writes policy_version 1 for a new agent, then highest + 1, keeping the document as given', async () => {
+        const id = await registered();
         await expect(db.store.putPolicy(id, samplePolicy(99))).resolves.toBe(1);
-        await expect(db.store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(99), version: 1 });
+        await expect(db.store.getPolicy(id)).resolves.toEqual(samplePolicy(99));
         await insertRow(db.pool, db.schema, id, samplePolicy(41));
         await expect(db.store.putPolicy(id, samplePolicy(0))).resolves.toBe(42);
-        await expect(db.store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(0), version: 42 });
+        await expect(db.store.getPolicy(id)).resolves.toEqual(samplePolicy(0));
+      });
+
+      it("stores upstream's body byte for byte, under the system org", async () => {
+        const id = await registered();
+        await db.store.putPolicy(id, samplePolicy(7));
+        const { rows } = await db.pool.query(
+          `SELECT body::text AS body, org_id FROM ${db.schema}.policies WHERE agent_id = $1`,
+          [id],
+        );
+        expect(rows).toEqual([
+          {
+            body: '{"name": "sample-v7", "rules": [{"decision": "Allow", "action_pattern": "tools.read.*"}, {"decision": "RequireApproval", "action_pattern": "tools.shell.*"}], "version": 7, "enforcement_mode": "enforce"}',
+            org_id: SYSTEM_ORG_ID,
+          },
+        ]);
       });
 
       it('keeps earlier versions as rows, with updated_at set', async () => {
-        const id = freshAgentId();
+        const id = await registered();
         await db.store.putPolicy(id, samplePolicy(1));
         await db.store.putPolicy(id, samplePolicy(1));
         const { rows } = await db.pool.query(
@@ -186,7 +256,7 @@ describe('PgPolicyStore', () => {
       });
 
       it('gives 20 concurrent puts of one agent the versions 1..20, once each', async () => {
-        const id = freshAgentId();
+        const id = await registered();
         const writers = Array.from({ length: 20 }, (_, index) =>
           db.store.putPolicy(id, { ...samplePolicy(1), name: `writer-${index}` }),
         );
@@ -195,20 +265,20 @@ describe('PgPolicyStore', () => {
           Array.from({ length: 20 }, (_, index) => index + 1),
         );
         const { rows } = await db.pool.query(
-          `SELECT policy_version::int AS v, body->>'name' AS name, (body->>'version')::int AS body_version
+          `SELECT policy_version::int AS v, body->>'name' AS name
            FROM ${db.schema}.policies WHERE agent_id = $1 ORDER BY 1`,
           [id],
         );
         expect(rows).toHaveLength(20);
         for (const row of rows) {
-          expect(row.body_version).toBe(row.v);
           expect(versions[Number(row.name.slice('writer-'.length))]).toBe(row.v);
         }
-        await expect(db.store.getPolicy(id)).resolves.toMatchObject({ version: 20 });
+        const newest = rows.at(-1)?.name as string;
+        await expect(db.store.getPolicy(id)).resolves.toMatchObject({ name: newest });
       });
 
       it('keeps concurrent puts of different agents apart', async () => {
-        const ids = Array.from({ length: 5 }, () => freshAgentId());
+        const ids = await Promise.all(Array.from({ length: 5 }, registered));
         const versions = await Promise.all(
           ids.flatMap((id) => [
             db.store.putPolicy(id, samplePolicy(1)),
@@ -219,7 +289,7 @@ describe('PgPolicyStore', () => {
       });
 
       it('retries when a writer that bypasses the store takes the version it computed', async () => {
-        const id = freshAgentId();
+        const id = await registered();
         await db.store.putPolicy(id, samplePolicy(1));
         const rogue = await db.pool.connect();
         try {
@@ -236,21 +306,24 @@ describe('PgPolicyStore', () => {
         } finally {
           rogue.release();
         }
-        await expect(db.store.getPolicy(id)).resolves.toEqual({ ...samplePolicy(7), version: 3 });
+        await expect(db.store.getPolicy(id)).resolves.toEqual(samplePolicy(7));
       });
 
       it('rejects with Conflict, the unique violation as cause, when every attempt collides', async () => {
         const conflicted = freshSchema('conflict');
         await migrate(db.pool, { schema: conflicted });
+        await grantAppRole(db.pool, conflicted);
         try {
           await db.pool.query(`
             CREATE FUNCTION ${conflicted}.collide() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE unique_violation USING MESSAGE = 'simulated collision'; END $$;
             CREATE TRIGGER collide BEFORE INSERT ON ${conflicted}.policies
             FOR EACH ROW EXECUTE FUNCTION ${conflicted}.collide();`);
-          const conflictedStore = new PgPolicyStore(db.pool, { schema: conflicted });
+          const conflictedStore = new PgPolicyStore(db.appPool, { schema: conflicted });
+          const id = freshAgentId();
+          await conflictedStore.registerAgent(id);
           const error = await conflictedStore
-            .putPolicy(freshAgentId(), samplePolicy(1))
+            .putPolicy(id, samplePolicy(1))
             .catch((caught: unknown) => caught);
           expect(error).toMatchObject({
             kind: 'Conflict',
@@ -267,15 +340,31 @@ describe('PgPolicyStore', () => {
         }
       });
 
+      it('rejects an agent with no agents row with NotFound naming it, and writes nothing', async () => {
+        const id = freshAgentId();
+        await expect(db.store.putPolicy(id, samplePolicy(1))).rejects.toMatchObject({
+          kind: 'NotFound',
+          message: `NotFound: agent ${id} has no agents row in org ${SYSTEM_ORG_ID}; register it first`,
+        });
+        const { rows } = await db.pool.query(
+          `SELECT count(*)::int AS n FROM ${db.schema}.policies WHERE agent_id = $1`,
+          [id],
+        );
+        expect(rows[0].n).toBe(0);
+      });
+
       it.each([
         ['a missing name', { version: 1, rules: [] }],
-        ['an unknown field', { ...samplePolicy(1), extra: true }],
         [
-          'a wrong decision',
-          { ...samplePolicy(1), rules: [{ actionPattern: '*', decision: 'maybe' }] },
+          'a camelCase rule',
+          { ...samplePolicy(1), rules: [{ actionPattern: '*', decision: 'Allow' }] },
+        ],
+        [
+          'a lower-case decision',
+          { ...samplePolicy(1), rules: [{ action_pattern: '*', decision: 'allow' }] },
         ],
       ])('rejects a document with %s with a TypeError and writes nothing', async (_, document) => {
-        const id = freshAgentId();
+        const id = await registered();
         await expect(db.store.putPolicy(id, document as unknown as PolicyDocument)).rejects.toThrow(
           /^Expected `document` to be a valid policy document/,
         );

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { samplePolicy } from '@aa/testing';
 import { describe, expect, it } from 'vitest';
-import { freshAgentId, migratedStore, PG_URL, postgresAvailable } from './support/postgres.js';
+import { APP_URL, freshAgentId, migratedStore, postgresAvailable } from './support/postgres.js';
 
 const available = await postgresAvailable();
 const FIXTURE = fileURLToPath(new URL('./fixtures/instance-process.ts', import.meta.url));
@@ -58,7 +58,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     const child = fork(FIXTURE, [], {
       cwd: PACKAGE_ROOT,
       execArgv: ['--conditions=@aa/source', '--import', 'tsx'],
-      env: { ...process.env, AA_PG_URL: PG_URL, AA_TEST_SCHEMA: db.schema },
+      env: { ...process.env, AA_PG_URL: APP_URL, AA_TEST_SCHEMA: db.schema },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -66,6 +66,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
       const mailbox = new Mailbox(child);
       await mailbox.next('ready', 10_000);
       const id = freshAgentId();
+      await db.store.registerAgent(id);
       await db.store.putPolicy(id, samplePolicy(1));
       await mailbox.next('invalidated');
 
@@ -78,7 +79,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
       });
 
       const putAt = performance.timeOrigin + performance.now();
-      await expect(db.store.putPolicy(id, samplePolicy(1))).resolves.toBe(2);
+      await expect(db.store.putPolicy(id, samplePolicy(2))).resolves.toBe(2);
       const committedAt = performance.timeOrigin + performance.now();
       const invalidated = await mailbox.next('invalidated');
       expect(invalidated).toMatchObject({ id });
