@@ -1,4 +1,4 @@
 export { ManualClock } from './manual-clock.js';
-export { MemoryPolicyStore } from './memory-policy-store.js';
+export { MemoryPolicyStore, type MemoryTenantOptions } from './memory-policy-store.js';
 export { samplePolicy } from './sample-policy.js';
 export { requireService, type ServiceGateOptions } from './service-gate.js';

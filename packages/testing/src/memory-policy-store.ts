@@ -3,12 +3,26 @@ import {
   type CacheSource,
   describeValue,
   type LoadOptions,
+  type OrgId,
   type PolicyDocument,
-  type PolicyStore,
   STORAGE_ERROR_CODES,
   StorageError,
   type StorageErrorKind,
+  SYSTEM_ORG_ID,
+  TenantAgentKey,
+  type TenantPolicySource,
+  type TenantPolicyStore,
+  tenantPolicySource,
 } from '@aa/core';
+
+/** Which tenant a {@link MemoryPolicyStore} call is about. */
+export interface MemoryTenantOptions {
+  /**
+   * The tenant; a policy stored under one tenant is invisible to every other.
+   * @default SYSTEM_ORG_ID
+   */
+  readonly orgId?: OrgId | undefined;
+}
 
 /** A run of injected failures still to be handed out by {@link MemoryPolicyStore.failNext}. */
 interface FaultRun {
@@ -17,11 +31,17 @@ interface FaultRun {
 }
 
 /**
- * An in-memory {@link PolicyStore} for tests: it counts every load, can answer
+ * An in-memory {@link TenantPolicyStore} for tests: it counts every load, can answer
  * slowly ({@link MemoryPolicyStore.withDelay}), hang on demand
  * ({@link MemoryPolicyStore.holdLoads}) and fail on demand
  * ({@link MemoryPolicyStore.failNext}). It is also a
  * `CacheSource<AgentId, PolicyDocument>`, so a cache can front it directly.
+ *
+ * Tenants, as upstream's Postgres store has them: every policy belongs to one
+ * org (the reserved system org unless an `orgId` is given), a read under one
+ * org never sees another's, `getPolicy` reads the system org's, and
+ * {@link MemoryPolicyStore.tenantSource} serves one `L1Cache` keyed by
+ * `TenantAgentKey`. A non-canonical id is a `TypeError` (as a rejection).
  *
  * A load reads the store's contents at the moment it answers, after any delay
  * or hold, not when it was called: an {@link MemoryPolicyStore.insert} made
@@ -35,9 +55,9 @@ interface FaultRun {
  * await Promise.all([cache.get(id), cache.get(id)]);
  * expect(store.callCountFor(id)).toBe(1);
  */
-export class MemoryPolicyStore implements PolicyStore, CacheSource<AgentId, PolicyDocument> {
-  readonly #policies = new Map<AgentId, PolicyDocument>();
-  readonly #callCounts = new Map<AgentId, number>();
+export class MemoryPolicyStore implements TenantPolicyStore, CacheSource<AgentId, PolicyDocument> {
+  readonly #policies = new Map<TenantAgentKey, PolicyDocument>();
+  readonly #callCounts = new Map<TenantAgentKey, number>();
   #callCount = 0;
   #invalidationCount = 0;
   #delayMs = 0;
@@ -57,23 +77,26 @@ export class MemoryPolicyStore implements PolicyStore, CacheSource<AgentId, Poli
   }
 
   /**
-   * Stores `policy` for agent `id`, replacing any earlier one. Loads resolve to
-   * this very object (no copy), so a test can assert identity with `toBe`.
-   * Seen by loads already delayed or held, since they read when they answer.
+   * Stores `policy` for agent `id` under a tenant, replacing any earlier one.
+   * Loads resolve to this very object (no copy), so a test can assert identity
+   * with `toBe`. Seen by loads already delayed or held, since they read when
+   * they answer.
+   * @throws {InvalidIdError} when `id` or `orgId` is not a canonical id.
    * @returns this store, for chaining.
    */
-  insert(id: AgentId, policy: PolicyDocument): this {
-    this.#policies.set(id, policy);
+  insert(id: AgentId, policy: PolicyDocument, options: MemoryTenantOptions = {}): this {
+    this.#policies.set(TenantAgentKey.of(options.orgId ?? SYSTEM_ORG_ID, id), policy);
     return this;
   }
 
   /**
-   * Deletes agent `id`'s policy; later loads (and delayed or held ones) reject
-   * with `NotFound`.
-   * @returns whether the agent had a policy.
+   * Deletes agent `id`'s policy under a tenant; later loads (and delayed or
+   * held ones) reject with `NotFound`.
+   * @throws {InvalidIdError} when `id` or `orgId` is not a canonical id.
+   * @returns whether the agent had a policy there.
    */
-  remove(id: AgentId): boolean {
-    return this.#policies.delete(id);
+  remove(id: AgentId, options: MemoryTenantOptions = {}): boolean {
+    return this.#policies.delete(TenantAgentKey.of(options.orgId ?? SYSTEM_ORG_ID, id));
   }
 
   /**
@@ -165,16 +188,40 @@ export class MemoryPolicyStore implements PolicyStore, CacheSource<AgentId, Poli
   }
 
   /**
-   * Loads agent `id`'s policy. In order: the call is counted (whatever happens
-   * next); an already-aborted signal rejects with `signal.reason`; an injected
-   * fault is claimed; the load waits out any delay, then any hold (an abort
-   * during either rejects at once with `signal.reason`); then it answers from
-   * the store's current contents, rejecting with `NotFound` when `id` has no
-   * policy. Never throws synchronously: every failure is a rejected promise.
+   * Loads agent `id`'s policy under the system org:
+   * {@link MemoryPolicyStore.getPolicyForTenant} with {@link SYSTEM_ORG_ID}.
    */
-  async getPolicy(id: AgentId, options?: LoadOptions): Promise<PolicyDocument> {
+  getPolicy(id: AgentId, options?: LoadOptions): Promise<PolicyDocument> {
+    return this.getPolicyForTenant(SYSTEM_ORG_ID, id, options);
+  }
+
+  /**
+   * A new `CacheSource<TenantAgentKey, PolicyDocument>` over
+   * {@link MemoryPolicyStore.getPolicyForTenant}, with the set of tenants it
+   * has loaded for; see `tenantPolicySource` in `@aa/core`.
+   */
+  tenantSource(): TenantPolicySource {
+    return tenantPolicySource(this);
+  }
+
+  /**
+   * Loads agent `agentId`'s policy under tenant `orgId`. In order: the ids are
+   * checked (a non-canonical one rejects with an `InvalidIdError`, uncounted);
+   * the call is counted (whatever happens next); an already-aborted signal
+   * rejects with `signal.reason`; an injected fault is claimed; the load waits
+   * out any delay, then any hold (an abort during either rejects at once with
+   * `signal.reason`); then it answers from the store's current contents,
+   * rejecting with `NotFound` when that tenant has no policy for the agent.
+   * Never throws synchronously: every failure is a rejected promise.
+   */
+  async getPolicyForTenant(
+    orgId: OrgId,
+    agentId: AgentId,
+    options?: LoadOptions,
+  ): Promise<PolicyDocument> {
+    const key = TenantAgentKey.of(orgId, agentId);
     this.#callCount++;
-    this.#callCounts.set(id, (this.#callCounts.get(id) ?? 0) + 1);
+    this.#callCounts.set(key, (this.#callCounts.get(key) ?? 0) + 1);
     const signal = options?.signal;
     signal?.throwIfAborted();
     const fault = this.#claimFault();
@@ -185,10 +232,15 @@ export class MemoryPolicyStore implements PolicyStore, CacheSource<AgentId, Poli
     signal?.throwIfAborted();
 
     if (fault !== undefined) {
-      throw new StorageError(fault, `injected by MemoryPolicyStore.failNext() (agent ${id})`);
+      throw new StorageError(
+        fault,
+        `injected by MemoryPolicyStore.failNext() (agent ${agentId} in org ${orgId})`,
+      );
     }
-    const policy = this.#policies.get(id);
-    if (policy === undefined) throw StorageError.notFound(`no policy for agent ${id}`);
+    const policy = this.#policies.get(key);
+    if (policy === undefined) {
+      throw StorageError.notFound(`no policy for agent ${agentId} in org ${orgId}`);
+    }
     return policy;
   }
 
@@ -206,9 +258,12 @@ export class MemoryPolicyStore implements PolicyStore, CacheSource<AgentId, Poli
     return this.#callCount;
   }
 
-  /** How many loads of agent `id` were started, failed ones included; `0` if none. */
-  callCountFor(id: AgentId): number {
-    return this.#callCounts.get(id) ?? 0;
+  /**
+   * How many loads of agent `id` under a tenant (the system org by default)
+   * were started, failed ones included; `0` if none.
+   */
+  callCountFor(id: AgentId, options: MemoryTenantOptions = {}): number {
+    return this.#callCounts.get(TenantAgentKey.of(options.orgId ?? SYSTEM_ORG_ID, id)) ?? 0;
   }
 
   /** How many times {@link MemoryPolicyStore.invalidate} was called, for any id. */

@@ -1,4 +1,7 @@
-import { describePolicyStoreConformance } from '../src/conformance.js';
+import {
+  describePolicyStoreConformance,
+  describeTenantPolicyStoreConformance,
+} from '../src/conformance.js';
 import { MemoryPolicyStore } from '../src/index.js';
 
 describePolicyStoreConformance('MemoryPolicyStore', () => {
@@ -7,6 +10,16 @@ describePolicyStoreConformance('MemoryPolicyStore', () => {
     store,
     seed: (id, policy) => {
       store.insert(id, policy);
+    },
+  };
+});
+
+describeTenantPolicyStoreConformance('MemoryPolicyStore', () => {
+  const store = new MemoryPolicyStore();
+  return {
+    store,
+    seed: (orgId, id, policy) => {
+      store.insert(id, policy, { orgId });
     },
   };
 });
