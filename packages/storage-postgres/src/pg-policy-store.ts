@@ -21,6 +21,8 @@ import { type PgPolicyStoreOptions, resolveStoreOptions } from './store-options.
 import { tenantTransaction } from './tenant-transaction.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
+// Doubling steps: 48 probes reach past any version a row can have in practice.
+const MAX_VERSION_PROBES = 48;
 
 /** Where a write goes: the tenant whose rows it creates. */
 export interface PgWriteOptions {
@@ -235,7 +237,9 @@ export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, Po
    * {@link PgPolicyStore.registerAgent}); a transaction-scoped advisory lock per
    * (schema, agent) serialises concurrent writers of the agent; the row is
    * inserted with `policy_version` = the tenant's highest + 1 (1 for a new
-   * agent); and `pg_notify(channel, id)` is queued. PostgreSQL delivers the
+   * agent; where another tenant's row of the same agent holds that version,
+   * the next free one found by doubling the step); and
+   * `pg_notify(channel, id)` is queued. PostgreSQL delivers the
    * notification when, and only if, the transaction commits: a listener never
    * hears of a write it cannot read yet, and never of one that rolled back.
    * A unique violation (a writer that bypassed the lock took the version) is
@@ -273,13 +277,25 @@ export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, Po
           ]);
           const visible = await client.query(this.#sql.agentVisible, [id]);
           if (visible.rowCount === 0) throw unregistered();
-          const { rows } = await client.query<{ policy_version: string }>(this.#sql.insert, [
-            id,
-            body,
-            orgId,
-            this.#channel,
-          ]);
-          return Number(rows[0]?.policy_version);
+          // The primary key spans tenants, but row-level security shows this
+          // tenant's versions only. When a row it cannot see holds highest + 1,
+          // probe highest + 2, + 4, …; when the highest it sees moved (a writer
+          // that bypassed the lock committed), start again from + 1.
+          let step = 1;
+          let previous: string | undefined;
+          for (let attempt = 0; attempt < MAX_VERSION_PROBES; attempt++) {
+            const { rows } = await client.query<{
+              highest: string;
+              policy_version: string | null;
+            }>(this.#sql.insert, [id, body, orgId, this.#channel, step]);
+            const row = rows[0];
+            if (row?.policy_version != null) return Number(row.policy_version);
+            step = row?.highest === previous ? step * 2 : 1;
+            previous = row?.highest;
+          }
+          throw StorageError.conflict(
+            `writing the policy of agent ${id} in org ${orgId}: no free policy_version found in ${MAX_VERSION_PROBES} tries`,
+          );
         },
       });
     } catch (error) {

@@ -22,8 +22,11 @@ export interface PolicySql {
   /** `$1` agent id → a row when the agent exists under the tenant in force. */
   readonly agentVisible: string;
   /**
-   * `$1` agent id, `$2` body, `$3` org id, `$4` channel → the new
-   * `policy_version` (as text), notifying `$4` with the agent id at commit.
+   * `$1` agent id, `$2` body, `$3` org id, `$4` channel, `$5` step → one row:
+   * `highest`, the tenant's highest version, and `policy_version`, the new
+   * version (highest + `$5`), or null when a row the tenant cannot see (the
+   * primary key spans tenants) holds it. Both as text. A new row notifies `$4`
+   * with the agent id at commit.
    */
   readonly insert: string;
   /** `$1` agent id, `$2` org id or null → a row when the agent was created. */
@@ -52,15 +55,17 @@ export function policySql(schema: string): PolicySql {
     // statement of its own, so this one's snapshot sees every version
     // committed by earlier writers). pg_notify() queues the notification with
     // the transaction: PostgreSQL sends it at COMMIT, never on a rollback.
-    insert: `WITH next AS (
-        SELECT coalesce(max(policy_version), 0) + 1 AS policy_version
-        FROM ${policies} WHERE agent_id = $1
+    insert: `WITH highest AS (
+        SELECT coalesce(max(policy_version), 0) AS version FROM ${policies} WHERE agent_id = $1
       ), inserted AS (
         INSERT INTO ${policies} (agent_id, policy_version, body, org_id)
-        SELECT $1, next.policy_version, $2::jsonb, $3::uuid FROM next
+        SELECT $1, highest.version + $5::bigint, $2::jsonb, $3::uuid FROM highest
+        ON CONFLICT (agent_id, policy_version) DO NOTHING
         RETURNING policy_version
       )
-      SELECT policy_version::text AS policy_version, pg_notify($4, $1) FROM inserted`,
+      SELECT highest.version::text AS highest, inserted.policy_version::text AS policy_version,
+             CASE WHEN inserted.policy_version IS NOT NULL THEN pg_notify($4, $1) END AS notified
+      FROM highest LEFT JOIN inserted ON true`,
     registerAgent: `INSERT INTO ${agents} (id, org_id) VALUES ($1, $2::uuid)
       ON CONFLICT (id) DO NOTHING RETURNING id`,
   });

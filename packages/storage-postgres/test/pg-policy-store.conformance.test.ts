@@ -1,33 +1,22 @@
-import { describePolicyStoreConformance } from '@aa/testing/conformance';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe } from 'vitest';
-import { migrate, PgPolicyStore } from '../src/index.js';
 import {
-  createPool,
-  dropSchema,
-  freshSchema,
-  insertRow,
-  postgresAvailable,
-} from './support/postgres.js';
+  describePolicyStoreConformance,
+  describeTenantPolicyStoreConformance,
+} from '@aa/testing/conformance';
+import { describe } from 'vitest';
+import { insertRow, migratedStore, postgresAvailable } from './support/postgres.js';
 
 const available = await postgresAvailable();
 
-describe.runIf(available)('PgPolicyStore (PostgreSQL)', () => {
-  const schema = freshSchema('conformance');
-  let pool: pg.Pool;
-
-  beforeAll(async () => {
-    pool = createPool();
-    await migrate(pool, { schema });
-  });
-
-  afterAll(async () => {
-    await dropSchema(pool, schema);
-    await pool.end();
-  });
+describe.runIf(available)('PgPolicyStore (PostgreSQL, as an unprivileged role)', () => {
+  const db = migratedStore('conformance');
 
   describePolicyStoreConformance('PgPolicyStore', () => ({
-    store: new PgPolicyStore(pool, { schema }),
-    seed: (id, policy) => insertRow(pool, schema, id, policy),
+    store: db.store,
+    seed: (id, policy) => insertRow(db.pool, db.schema, id, policy),
+  }));
+
+  describeTenantPolicyStoreConformance('PgPolicyStore', () => ({
+    store: db.store,
+    seed: (orgId, id, policy) => insertRow(db.pool, db.schema, id, policy, policy.version, orgId),
   }));
 });
