@@ -1,8 +1,21 @@
-import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import pg from 'pg';
 import { sendCancelRequest } from './cancel-request.js';
+import { Cutoff } from './cutoff.js';
 
 const noop = () => {};
+
+/**
+ * What {@link pooledQuery} runs on the client it checked out: one query (one
+ * `client.query`, whatever it sends), and an optional hook told of a server
+ * error on that client before the client goes back to the pool.
+ */
+export interface PooledQuery<T> {
+  /** Sends the query on `client`; settles with its outcome. */
+  run(client: PoolClient): Promise<T>;
+  /** Called with a server error (a `pg.DatabaseError`: the connection is fine). */
+  failed?(client: PoolClient, error: unknown): void;
+}
 
 /**
  * Runs one query on a client checked out of `pool`, bounded by `timeoutMs`
@@ -24,40 +37,31 @@ const noop = () => {};
  * A client whose connection failed is destroyed too; one that got a server
  * error (a `DatabaseError`: the connection is fine) goes back to the pool.
  */
-export async function pooledQuery<R extends QueryResultRow>(
+export async function pooledQuery<T>(
   pool: Pool,
-  query: QueryConfig,
+  query: PooledQuery<T>,
   timeoutMs: number,
   signal?: AbortSignal,
-): Promise<QueryResult<R>> {
+): Promise<T> {
   signal?.throwIfAborted();
-  // One controller for both ways a query is cut short, so every stage below
-  // has one signal to watch; its reason is what the caller gets.
-  const controller = new AbortController();
-  const stop = controller.signal;
-  const timer = setTimeout(
-    () => controller.abort(new Error(`no answer within ${timeoutMs} ms`)),
-    timeoutMs,
-  );
-  timer.unref();
-  const onCallerAbort = () => controller.abort(signal?.reason);
+  // One cutoff for both ways a query is cut short, so every stage below has
+  // one thing to watch; its reason is what the caller gets.
+  const cutoff = Cutoff.after(timeoutMs);
+  const onCallerAbort = () => cutoff.cut(signal?.reason);
   signal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
-    const client = await checkout(pool, stop);
-    if (stop.aborted) {
-      client.release();
-      throw stop.reason;
-    }
+    const client = await checkout(pool, cutoff);
     // Without a listener a socket error emitted on a checked-out client would
     // be an uncaught exception; the query's own rejection reports it.
     client.on('error', noop);
     let release: Error | undefined;
     try {
-      return await runAbortable<R>(client, query, stop, () => {
+      return await runAbortable(client, query.run(client), cutoff, () => {
         release = new Error('query aborted');
       });
     } catch (error) {
       release ??= error instanceof pg.DatabaseError ? undefined : asError(error);
+      if (release === undefined) query.failed?.(client, error);
       throw error;
     } finally {
       // A destroyed client keeps the listener: it may still report its socket's end.
@@ -65,61 +69,62 @@ export async function pooledQuery<R extends QueryResultRow>(
       client.release(release);
     }
   } finally {
-    clearTimeout(timer);
+    cutoff.dispose();
     signal?.removeEventListener('abort', onCallerAbort);
   }
 }
 
 /**
- * A client from `pool`, or a rejection with `signal.reason` as soon as `signal`
- * aborts. `pg.Pool` cannot withdraw a waiting request, so a client that arrives
- * after the abort goes straight back to the pool, unused.
+ * A client from `pool`, or a rejection with the cutoff's reason as soon as the
+ * call is cut short (at once if it already was). `pg.Pool` cannot withdraw a
+ * waiting request, so a client that arrives after the cut goes straight back
+ * to the pool, unused.
  */
-export function checkout(pool: Pool, signal: AbortSignal): Promise<PoolClient> {
+export function checkout(pool: Pool, cutoff: Cutoff): Promise<PoolClient> {
+  if (cutoff.isCut) return Promise.reject(cutoff.reason);
   const connecting = pool.connect();
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      reject(signal.reason);
-      connecting.then((client) => client.release(), noop);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    cutoff.whenCut(reject);
     connecting.then(
       (client) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(client);
+        cutoff.whenCut(undefined);
+        if (cutoff.isCut) {
+          client.release();
+          reject(cutoff.reason);
+        } else {
+          resolve(client);
+        }
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        cutoff.whenCut(undefined);
         reject(error);
       },
     );
   });
 }
 
-function runAbortable<R extends QueryResultRow>(
+function runAbortable<T>(
   client: PoolClient,
-  query: QueryConfig,
-  signal: AbortSignal,
+  running: Promise<T>,
+  cutoff: Cutoff,
   onAborted: () => void,
-): Promise<QueryResult<R>> {
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const running = client.query<R>(query);
-    const onAbort = () => {
+    cutoff.whenCut((reason) => {
       onAborted();
       // The late outcome (usually "canceling statement due to user request")
       // has no one left to hear it.
       running.catch(noop);
       void sendCancelRequest(client);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+      reject(reason);
+    });
     running.then(
       (result) => {
-        signal.removeEventListener('abort', onAbort);
+        cutoff.whenCut(undefined);
         resolve(result);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        cutoff.whenCut(undefined);
         reject(error);
       },
     );

@@ -1,6 +1,7 @@
 import { isStorageError, type OrgId, StorageError } from '@aa/core';
 import type { Pool, PoolClient } from 'pg';
 import { backendError, sqlState } from './backend-error.js';
+import { Cutoff } from './cutoff.js';
 import { checkout } from './pooled-query.js';
 import { rollback } from './rollback.js';
 
@@ -46,21 +47,15 @@ export async function tenantTransaction<T>(
   transaction: TenantTransaction<T>,
 ): Promise<T> {
   const { action, timeoutMs } = transaction;
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new Error(`no answer within ${timeoutMs} ms`)),
-    timeoutMs,
-  );
-  timer.unref();
+  const deadline = Cutoff.after(timeoutMs);
   let client: PoolClient;
   try {
-    client = await checkout(pool, deadline.signal);
+    client = await checkout(pool, deadline);
   } catch (error) {
-    clearTimeout(timer);
+    deadline.dispose();
     throw backendError(action, error);
   }
-  const cut = () => client.connection.stream.destroy(deadline.signal.reason);
-  deadline.signal.addEventListener('abort', cut, { once: true });
+  deadline.whenCut((reason) => client.connection.stream.destroy(asError(reason)));
   client.on('error', noop);
   let broken: Error | undefined;
   try {
@@ -91,8 +86,7 @@ export async function tenantTransaction<T>(
       }
     }
   } finally {
-    clearTimeout(timer);
-    deadline.signal.removeEventListener('abort', cut);
+    deadline.dispose();
     if (broken === undefined) client.off('error', noop);
     client.release(broken);
   }
