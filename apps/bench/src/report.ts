@@ -79,10 +79,33 @@ export function formatPostgresBurst(run: PostgresBurstResult): string {
     : `FAILED: expected the server to see ${count(evidence.expected)} query(ies) and the burst to collapse; ` +
       `it saw ${count(evidence.queries)}, and the cache made ${count(run.burst.loads)} load(s) with ` +
       `${count(run.burst.wrongAnswers)} wrong answer(s).`;
+  const { scopedRead } = run;
+  const reads = markdownTable(
+    ['read', 'µs/read (median)', 'ratio', 'vs'],
+    [
+      [
+        'plain: one prepared SELECT, tenant set for the session',
+        scopedRead.plainUs.toFixed(1),
+        '1.00×',
+        '',
+      ],
+      [
+        'scoped: getPolicyForTenant (tenant set for that query only)',
+        scopedRead.scopedUs.toFixed(1),
+        `${scopedRead.ratio.toFixed(2)}×`,
+        'plain',
+      ],
+    ],
+  );
+  const security = run.role.rowLevelSecurity
+    ? `as the unprivileged role ${run.role.name}, so row-level security filtered every read`
+    : `as ${run.role.name}, which bypasses row-level security (the bench may not create a role here)`;
   return (
     `${formatBurst(run.burst, `PgPolicyStore on PostgreSQL at ${run.server}`)}\n\n` +
     `## What the server counted\n\nFrom ${evidence.source}, read after every connection of the ` +
-    `burst's pool had closed (schema ${run.schema}, dropped since).\n\n${table}\n\n${verdict}`
+    `burst's pool had closed (schema ${run.schema}, dropped since).\n\n${table}\n\n${verdict}\n\n` +
+    `## Tenant-scoped read vs a plain read (medians of ${count(scopedRead.settings.reads)} reads ` +
+    `of each, alternating, one connection each, both decoding the body, ${security})\n\n${reads}`
   );
 }
 

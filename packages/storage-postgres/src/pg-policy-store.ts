@@ -13,10 +13,11 @@ import {
   type TenantPolicyStore,
   tenantPolicySource,
 } from '@aa/core';
-import type { Pool, QueryResult } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import { backendError, sqlState } from './backend-error.js';
 import { type PolicySql, policySql } from './policy-sql.js';
 import { pooledQuery } from './pooled-query.js';
+import { ScopedReadQuery } from './scoped-read-query.js';
 import { type PgPolicyStoreOptions, resolveStoreOptions } from './store-options.js';
 import { tenantTransaction } from './tenant-transaction.js';
 
@@ -132,7 +133,8 @@ export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, Po
   /**
    * Agent `agentId`'s effective policy under tenant `orgId`: the body of the
    * tenant's highest `policy_version` for the agent, read in one round trip
-   * with `app.tenant_id` set for that query alone (see the README).
+   * with `app.tenant_id` set for that query alone, through a statement
+   * prepared once per pooled connection (see the README).
    *
    * Abort semantics, as far as `pg` allows: an already-aborted signal rejects at
    * once, without touching the pool; an abort while waiting for a pooled client
@@ -158,24 +160,52 @@ export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, Po
     const signal = options?.signal;
     signal?.throwIfAborted();
     checkIds(orgId, agentId);
-    let results: QueryResult<{ body: unknown }>[];
+    let body: string | undefined;
     try {
-      // Two statements in one simple query answer with one result each.
-      results = (await pooledQuery<{ body: unknown }>(
-        this.#pool,
-        { text: this.#sql.scopedRead(orgId, agentId) },
-        this.#timeoutMs,
-        signal,
-      )) as unknown as QueryResult<{ body: unknown }>[];
+      body = await this.#scopedRead(orgId, agentId, signal);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
       throw backendError(`reading the policy of agent ${agentId} in org ${orgId}`, error);
     }
-    const row = results[1]?.rows[0];
-    if (row === undefined) {
+    if (body === undefined) {
       throw StorageError.notFound(`no policy for agent ${agentId} in org ${orgId}`);
     }
-    return parsePolicyDocument(row.body, `agent ${agentId} in org ${orgId}`);
+    return parsePolicyDocument(parseJson(body), `agent ${agentId} in org ${orgId}`);
+  }
+
+  /**
+   * One round trip of the scoped read ({@link ScopedReadQuery}); retried once
+   * when the connection did not hold the statements it was recorded to (its
+   * session was reset), or held one it was not.
+   */
+  async #scopedRead(
+    orgId: OrgId,
+    agentId: AgentId,
+    signal: AbortSignal | undefined,
+    retry = true,
+  ): Promise<string | undefined> {
+    try {
+      return await pooledQuery(
+        this.#pool,
+        {
+          run: (client) => {
+            const query = new ScopedReadQuery(this.#sql.read, [orgId, agentId]);
+            void client.query(query as unknown as QueryConfig);
+            return query.result;
+          },
+          failed: (client, error) => {
+            if (ScopedReadQuery.isStatementStateError(error)) ScopedReadQuery.forget(client);
+          },
+        },
+        this.#timeoutMs,
+        signal,
+      );
+    } catch (error) {
+      if (retry && ScopedReadQuery.isStatementStateError(error)) {
+        return this.#scopedRead(orgId, agentId, signal, false);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -315,4 +345,9 @@ function checkIds(orgId: unknown, agentId: unknown): void {
   if (!AgentId.is(agentId)) {
     throw new TypeError(`Expected \`id\` to be a canonical AgentId, got ${describeValue(agentId)}`);
   }
+}
+
+/** A jsonb column's text, which the server guarantees is JSON. */
+function parseJson(text: string): unknown {
+  return JSON.parse(text);
 }

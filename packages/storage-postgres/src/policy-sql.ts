@@ -1,20 +1,17 @@
-import type { AgentId, OrgId } from '@aa/core';
-import pg from 'pg';
 import { qualified } from './schema-name.js';
 
 /** The statements a `PgPolicyStore` runs against one schema, built once. */
 export interface PolicySql {
   /**
-   * The tenant-scoped read of an agent's newest body, as one simple-protocol
-   * query of two statements: `set_config('app.tenant_id', org, true)`, then the
-   * `SELECT`. PostgreSQL runs the statements of one simple query as one
-   * implicit transaction, so the setting is in force when row-level security
-   * filters the rows, and gone when the query returns: one round trip, and no
-   * pooled connection ever carries it. The ids are inlined as escaped literals
-   * (they are checked canonical UUID text before this is called), since the
-   * simple protocol takes no parameters.
+   * The read of an agent's newest body under a tenant, as a named statement
+   * (unique per schema, prepared once per connection): `$1` org id, `$2` agent
+   * id. It runs after the tenant is set, in the same implicit transaction (see
+   * `ScopedReadQuery`). The explicit `org_id` predicate is what lets the
+   * planner use upstream's (org_id, agent_id, policy_version DESC) index, and
+   * keeps a read tenant-correct even on a connection that bypasses row-level
+   * security.
    */
-  scopedRead(orgId: OrgId, agentId: AgentId): string;
+  readonly read: { readonly name: string; readonly text: string };
   /** `$1` org id → sets `app.tenant_id` for the rest of the open transaction. */
   readonly setTenant: string;
   /** Text hashed, with the agent id, into the per-agent advisory lock of a write. */
@@ -38,16 +35,11 @@ export function policySql(schema: string): PolicySql {
   const agents = qualified(schema, 'agents');
   const policies = qualified(schema, 'policies');
   return Object.freeze({
-    scopedRead: (orgId: OrgId, agentId: AgentId) => {
-      const org = pg.escapeLiteral(orgId);
-      // The explicit org_id predicate is what lets the planner use upstream's
-      // (org_id, agent_id, policy_version DESC) index, and keeps a read
-      // tenant-correct even on a connection that bypasses row-level security.
-      return `SELECT set_config('app.tenant_id', ${org}, true);
-        SELECT body FROM ${policies}
-        WHERE org_id = ${org} AND agent_id = ${pg.escapeLiteral(agentId)}
-        ORDER BY policy_version DESC LIMIT 1`;
-    },
+    read: Object.freeze({
+      name: `aa_read_policy:${schema}`,
+      text: `SELECT body FROM ${policies} WHERE org_id = $1 AND agent_id = $2
+        ORDER BY policy_version DESC LIMIT 1`,
+    }),
     setTenant: `SELECT set_config('app.tenant_id', $1, true)`,
     lockKey: `aa/storage-postgres/put:${schema}`,
     agentVisible: `SELECT 1 FROM ${agents} WHERE id = $1`,

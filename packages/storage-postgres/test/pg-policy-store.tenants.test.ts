@@ -94,6 +94,17 @@ describe.runIf(available)('PgPolicyStore under row-level security', () => {
       expect(NO_TENANT).toContain(after.tenant);
     });
 
+    it('reads on after the session dropped its prepared statements (DEALLOCATE ALL, a pooler)', async () => {
+      const { pool, store } = singleConnection();
+      const org = freshOrgId();
+      const id = freshAgentId();
+      await insertRow(db.pool, db.schema, id, samplePolicy(3), 3, org);
+      await expect(store.getPolicyForTenant(org, id)).resolves.toEqual(samplePolicy(3));
+      await pool.query('DEALLOCATE ALL');
+      await expect(store.getPolicyForTenant(org, id)).resolves.toEqual(samplePolicy(3));
+      await expect(store.getPolicyForTenant(org, id)).resolves.toEqual(samplePolicy(3));
+    });
+
     it('is gone after a read the server failed, on the same connection', async () => {
       const { pool, carried } = singleConnection();
       // A store over a schema with no tables: set_config succeeds, the SELECT fails.
@@ -107,7 +118,9 @@ describe.runIf(available)('PgPolicyStore under row-level security', () => {
       expect(NO_TENANT).toContain(after.tenant);
     });
 
-    it('never reaches another caller after a timeout or an abort: that connection is destroyed', async () => {
+    it('never reaches another caller after a timeout or an abort: that connection is destroyed', {
+      timeout: 15_000,
+    }, async () => {
       const { pool, store, carried } = singleConnection(150);
       const { pid } = await carried();
       const lock = await db.pool.connect();
