@@ -238,22 +238,32 @@ export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, Po
    *
    * @returns whether the row was created.
    * @throws {TypeError} (as a rejection) when `id` or `orgId` is not a canonical id.
-   * @throws {StorageError} `Backend` as for {@link PgPolicyStore.putPolicy}.
+   * @throws {StorageError} `NotFound` naming the org when it has no `orgs` row;
+   *   `Backend` as for {@link PgPolicyStore.putPolicy}.
    */
   async registerAgent(id: AgentId, options: PgWriteOptions = {}): Promise<boolean> {
     const orgId = options.orgId ?? SYSTEM_ORG_ID;
     checkIds(orgId, id);
-    return tenantTransaction(this.#pool, {
-      orgId,
-      setTenantSql: this.#sql.setTenant,
-      action: `registering agent ${id} in org ${orgId}`,
-      timeoutMs: this.#timeoutMs,
-      run: async (client) => {
-        const org = orgId === SYSTEM_ORG_ID ? null : orgId;
-        const { rowCount } = await client.query(this.#sql.registerAgent, [id, org]);
-        return rowCount === 1;
-      },
-    });
+    try {
+      return await tenantTransaction(this.#pool, {
+        orgId,
+        setTenantSql: this.#sql.setTenant,
+        action: `registering agent ${id} in org ${orgId}`,
+        timeoutMs: this.#timeoutMs,
+        run: async (client) => {
+          const org = orgId === SYSTEM_ORG_ID ? null : orgId;
+          const { rowCount } = await client.query(this.#sql.registerAgent, [id, org]);
+          return rowCount === 1;
+        },
+      });
+    } catch (error) {
+      if (sqlState((error as { cause?: unknown }).cause) === FOREIGN_KEY_VIOLATION) {
+        throw StorageError.notFound(`org ${orgId} has no orgs row; create it first`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
   }
 
   /**

@@ -208,6 +208,14 @@ describe.runIf(available)('PgPolicyStore under row-level security', () => {
       );
     });
 
+    it('refuse to register an agent under an org that does not exist, with NotFound naming it', async () => {
+      const org = freshOrgId();
+      await expect(db.store.registerAgent(freshAgentId(), { orgId: org })).rejects.toMatchObject({
+        kind: 'NotFound',
+        message: `NotFound: org ${org} has no orgs row; create it first`,
+      });
+    });
+
     it('register an agent under a tenant, then take its policies', async () => {
       const org = freshOrgId();
       await db.pool.query(`INSERT INTO ${db.schema}.orgs (id, name) VALUES ($1, 'acme')`, [org]);
