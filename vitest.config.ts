@@ -20,6 +20,7 @@ export default defineConfig({
       'packages/testing',
       'packages/storage-postgres',
       'packages/invalidation-redis',
+      'packages/storage-redis',
       'apps/bench',
     ].map((root) => ({
       extends: true,

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AgentId,
+  isInvalidIdError,
+  isStorageError,
+  OrgId,
+  parsePolicyDocument,
+  SYSTEM_ORG_ID,
+} from '@aa/core';
+import { samplePolicy } from '@aa/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type L2Read, policyKeys, RedisPolicyCache } from '../src/index.js';
+import { freshDatabase, redisAvailable, redisUrlOf } from './support/redis.js';
+
+const DB = 11;
+const available = await redisAvailable();
+
+/** The upstream example document, as upstream's writer serialises it. */
+const UPSTREAM_BODY =
+  '{"version":3,"name":"acme-default","rules":[{"action_pattern":"fs.read:*","decision":"Allow"},{"action_pattern":"shell.exec:*","decision":"RequireApproval"}],"enforcement_mode":"observe"}';
+
+const freshAgent = () => AgentId.parse(randomUUID());
+const freshOrg = () => OrgId.parse(randomUUID());
+
+function generationOf(read: L2Read) {
+  if (read.kind === 'hit') throw new Error('expected a miss');
+  return read.generation;
+}
+
+describe('RedisPolicyCache', () => {
+  describe('options', () => {
+    it.each([
+      [{ ttlSeconds: 0 }, 'Expected `ttlSeconds` to be an integer from 1 to'],
+      [{ timeoutMs: 1.5 }, 'Expected `timeoutMs` to be an integer from 1 to'],
+      [{ generationTtlSeconds: 10 }, 'Expected `generationTtlSeconds` to be an integer from 60'],
+      [{ url: 'http://x' }, 'Expected `url` to be a redis:// or rediss:// URL'],
+      [{ client: {} }, 'Expected `client` to be an ioredis Redis'],
+      [{ ttl: 5 }, 'unknown option `ttl`'],
+    ])('rejects %j with a TypeError', (options, message) => {
+      expect(() => new RedisPolicyCache(options as never)).toThrow(TypeError);
+      expect(() => new RedisPolicyCache(options as never)).toThrow(message);
+    });
+  });
+
+  describe.runIf(available)('against Redis', () => {
+    let admin: Redis;
+    let cache: RedisPolicyCache;
+
+    beforeAll(async () => {
+      admin = await freshDatabase(DB);
+      cache = new RedisPolicyCache({ url: redisUrlOf(DB) });
+      await cache.connect();
+    });
+
+    afterAll(async () => {
+      await cache.close();
+      await admin.flushdb();
+      admin.disconnect();
+    });
+
+    it('reads a document upstream wrote (SET aa:policy:<hex> json EX 300)', async () => {
+      const agent = freshAgent();
+      await admin.set(policyKeys(SYSTEM_ORG_ID, agent).value, UPSTREAM_BODY, 'EX', 300);
+      await expect(cache.read(SYSTEM_ORG_ID, agent)).resolves.toEqual({
+        kind: 'hit',
+        document: parsePolicyDocument(JSON.parse(UPSTREAM_BODY)),
+      });
+    });
+
+    it('fills upstream’s key with upstream’s JSON, byte for byte, for the TTL', async () => {
+      const agent = freshAgent();
+      const miss = await cache.read(SYSTEM_ORG_ID, agent);
+      expect(miss.kind).toBe('miss');
+      const document = parsePolicyDocument(JSON.parse(UPSTREAM_BODY));
+      await expect(cache.fill(SYSTEM_ORG_ID, agent, document, generationOf(miss))).resolves.toBe(
+        true,
+      );
+      const key = policyKeys(SYSTEM_ORG_ID, agent).value;
+      expect(await admin.get(key)).toBe(UPSTREAM_BODY);
+      const ttl = await admin.ttl(key);
+      expect(ttl).toBeGreaterThan(290);
+      expect(ttl).toBeLessThanOrEqual(300);
+    });
+
+    it("fills a tenant's document at its own key, never at the tenant-less one", async () => {
+      const [agent, org] = [freshAgent(), freshOrg()];
+      const miss = await cache.read(org, agent);
+      await cache.fill(org, agent, samplePolicy(7), generationOf(miss));
+      expect(await admin.get(policyKeys(SYSTEM_ORG_ID, agent).value)).toBeNull();
+      expect(JSON.parse((await admin.get(policyKeys(org, agent).value)) ?? 'null')).toEqual(
+        samplePolicy(7),
+      );
+      await expect(cache.read(SYSTEM_ORG_ID, agent)).resolves.toMatchObject({ kind: 'miss' });
+      await expect(cache.read(freshOrg(), agent)).resolves.toMatchObject({ kind: 'miss' });
+    });
+
+    it.each([
+      ['text that is not JSON', 'not json'],
+      ['a camelCase document', '{"version":1,"name":"n","rules":[{"actionPattern":"a"}]}'],
+      ['JSON null', 'null'],
+    ])('reports %s as malformed, a miss whose fill overwrites it', async (_label, body) => {
+      const agent = freshAgent();
+      const key = policyKeys(SYSTEM_ORG_ID, agent).value;
+      await admin.set(key, body);
+      const found = await cache.read(SYSTEM_ORG_ID, agent);
+      expect(found.kind).toBe('malformed');
+      expect(found.kind === 'malformed' && isStorageError(found.error, 'Serialization')).toBe(true);
+      await cache.fill(SYSTEM_ORG_ID, agent, samplePolicy(2), generationOf(found));
+      await expect(cache.read(SYSTEM_ORG_ID, agent)).resolves.toEqual({
+        kind: 'hit',
+        document: samplePolicy(2),
+      });
+    });
+
+    it('invalidates an agent under every tenant and upstream’s key, in one step', async () => {
+      const agent = freshAgent();
+      const other = freshAgent();
+      const orgs = [SYSTEM_ORG_ID, freshOrg(), freshOrg()];
+      for (const [index, org] of orgs.entries()) {
+        const miss = await cache.read(org, agent);
+        await cache.fill(org, agent, samplePolicy(index), generationOf(miss));
+      }
+      const otherMiss = await cache.read(orgs[1] as OrgId, other);
+      await cache.fill(orgs[1] as OrgId, other, samplePolicy(9), generationOf(otherMiss));
+
+      await cache.invalidate(agent);
+
+      for (const org of orgs) {
+        expect(await admin.exists(policyKeys(org, agent).value)).toBe(0);
+      }
+      await expect(cache.read(orgs[1] as OrgId, other)).resolves.toMatchObject({ kind: 'hit' });
+    });
+
+    it('refuses a fill whose read came before an invalidation of the agent', async () => {
+      const [agent, org] = [freshAgent(), freshOrg()];
+      const before = generationOf(await cache.read(org, agent));
+      await cache.invalidate(agent);
+      await expect(cache.fill(org, agent, samplePolicy(1), before)).resolves.toBe(false);
+      expect(await admin.exists(policyKeys(org, agent).value)).toBe(0);
+      const after = generationOf(await cache.read(org, agent));
+      await expect(cache.fill(org, agent, samplePolicy(2), after)).resolves.toBe(true);
+    });
+
+    it('refuses a fill whose read came before a clear(), and drops every document', async () => {
+      const agent = freshAgent();
+      const filled = freshAgent();
+      const before = generationOf(await cache.read(SYSTEM_ORG_ID, agent));
+      const miss = await cache.read(SYSTEM_ORG_ID, filled);
+      await cache.fill(SYSTEM_ORG_ID, filled, samplePolicy(1), generationOf(miss));
+      await cache.clear();
+      expect(await admin.exists(policyKeys(SYSTEM_ORG_ID, filled).value)).toBe(0);
+      await expect(cache.fill(SYSTEM_ORG_ID, agent, samplePolicy(1), before)).resolves.toBe(false);
+    });
+
+    it('rejects a non-canonical id with an InvalidIdError, touching nothing', async () => {
+      const upper = randomUUID().toUpperCase();
+      await expect(cache.read(SYSTEM_ORG_ID, upper as AgentId)).rejects.toSatisfy(isInvalidIdError);
+      await expect(cache.read(upper as OrgId, freshAgent())).rejects.toSatisfy(isInvalidIdError);
+      await expect(cache.invalidate('x' as AgentId)).rejects.toSatisfy(isInvalidIdError);
+    });
+  });
+});
