@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { encodePolicyDocument } from '@aa/core';
 import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
-import { samplePolicy } from '@aa/testing';
 import pg from 'pg';
 import { type BurstResult, type BurstSettings, burstAgentId, runBurst } from './burst.js';
 import { PolicyScanCounter, type TableScans } from './policy-scans.js';
+import { runtimeRole } from './runtime-role.js';
 import { measureScopedRead, type ScopedReadResult } from './scoped-read-bench.js';
-
-/** The role the store connects as, the way a deployment's runtime does. */
-const RUNTIME_ROLE = 'aa_bench_app';
+import { seedPolicies } from './seed-policies.js';
 
 /** What the server itself says the burst cost. */
 export interface ServerEvidence extends TableScans {
@@ -65,7 +62,11 @@ export async function runPostgresBurst(
   try {
     await migrate(admin, { schema });
     try {
-      await seed(admin, schema, settings.keys);
+      await seedPolicies(
+        admin,
+        schema,
+        Array.from({ length: settings.keys }, (_, index) => burstAgentId(index)),
+      );
       const role = await runtimeRole(admin, url, schema);
       const counter = await PolicyScanCounter.start(admin, schema);
 
@@ -120,59 +121,6 @@ export async function runPostgresBurst(
   } finally {
     await admin.end();
   }
-}
-
-/**
- * One agent and one policy row per key, under the system org, in two
- * statements: agent {@link burstAgentId}`(i)` at version `i + 1`, its body in
- * upstream's format. An insert checks the keys without counting as a scan.
- */
-async function seed(admin: pg.Pool, schema: string, keys: number): Promise<void> {
-  const ids = Array.from({ length: keys }, (_, index) => burstAgentId(index));
-  const bodies = ids.map((_, index) =>
-    JSON.stringify(encodePolicyDocument(samplePolicy(index + 1))),
-  );
-  const quoted = pg.escapeIdentifier(schema);
-  await admin.query(`INSERT INTO ${quoted}.agents (id) SELECT unnest($1::text[])`, [ids]);
-  await admin.query(
-    `INSERT INTO ${quoted}.policies (agent_id, policy_version, body)
-     SELECT id, version, body::jsonb
-     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS seeded(id, body, version)`,
-    [ids, bodies],
-  );
-}
-
-/**
- * Creates (once per server) the unprivileged {@link RUNTIME_ROLE} and grants it
- * what a runtime needs on `schema`, so the store runs under row-level security
- * as in a deployment. Where the URL's role may not create roles, the bench
- * runs as that role instead and says so.
- */
-async function runtimeRole(
-  admin: pg.Pool,
-  url: string,
-  schema: string,
-): Promise<{ url: string; name: string; rowLevelSecurity: boolean }> {
-  const quoted = pg.escapeIdentifier(schema);
-  try {
-    await admin.query(`DO $$ BEGIN
-        CREATE ROLE ${RUNTIME_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS;
-      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-      END $$`);
-    await admin.query(`GRANT USAGE ON SCHEMA ${quoted} TO ${RUNTIME_ROLE}`);
-    await admin.query(
-      `GRANT SELECT, INSERT ON ${quoted}.agents, ${quoted}.policies TO ${RUNTIME_ROLE}`,
-    );
-  } catch {
-    const { rows } = await admin.query<{ name: string; bypasses: boolean }>(
-      'SELECT current_user AS name, rolsuper OR rolbypassrls AS bypasses FROM pg_roles WHERE rolname = current_user',
-    );
-    return { url, name: rows[0]?.name ?? 'unknown', rowLevelSecurity: rows[0]?.bypasses === false };
-  }
-  const runtime = new URL(url);
-  runtime.username = RUNTIME_ROLE;
-  runtime.password = '';
-  return { url: runtime.toString(), name: RUNTIME_ROLE, rowLevelSecurity: true };
 }
 
 function describeServer(url: string): string {
