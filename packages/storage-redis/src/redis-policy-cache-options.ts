@@ -25,7 +25,7 @@ export interface RedisPolicyCacheOptions {
    * The longest any one Redis call may take. Past it the call fails (a read of
    * a tiered source then falls through to its origin), so a Redis that is
    * down or silent costs a read at most this long, never a hang.
-   * @default 100
+   * @default 250
    */
   readonly timeoutMs?: number | undefined;
   /**
@@ -42,7 +42,7 @@ export interface RedisPolicyCacheOptions {
 export const REDIS_POLICY_CACHE_DEFAULTS = Object.freeze({
   url: 'redis://127.0.0.1:6379',
   ttlSeconds: 300,
-  timeoutMs: 100,
+  timeoutMs: 250,
   generationTtlSeconds: 86_400,
 });
 
