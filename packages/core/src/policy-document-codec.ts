@@ -170,13 +170,14 @@ function readFields<Names extends readonly string[]>(
   // No prototype: an assignment must not meet a (polluted) inherited setter.
   const fields: Record<string, unknown> = Object.create(null);
   if (Array.isArray(input)) {
-    if (input.length < required || input.length > names.length) {
+    const length = input.length;
+    if (length < required || length > names.length) {
       const expected = required === names.length ? `${required}` : `${required} to ${names.length}`;
-      issues.add(path, `expected ${what} as an array of ${expected} fields, got ${input.length}`);
+      issues.add(path, `expected ${what} as an array of ${expected} fields, got ${length}`);
       return undefined;
     }
     names.forEach((name, index) => {
-      fields[name] = index < input.length ? input[index] : undefined;
+      fields[name] = index < length ? ownElement(input, index) : undefined;
     });
     return fields as Fields<Names>;
   }
@@ -283,16 +284,18 @@ function readRules(value: unknown, issues: Issues): readonly PolicyRule[] | unde
     issues.add('rules', `expected an array, got ${describeValue(value)}`);
     return undefined;
   }
+  // Read once: a Proxy may answer differently each time.
+  const length = value.length;
   // Refused before a million rules are walked only to report three of them.
-  if (value.length > POLICY_LIMITS.maxRules) {
+  if (length > POLICY_LIMITS.maxRules) {
     issues.tooLarge = true;
-    issues.add('rules', `expected at most ${POLICY_LIMITS.maxRules} rules, got ${value.length}`);
+    issues.add('rules', `expected at most ${POLICY_LIMITS.maxRules} rules, got ${length}`);
     return undefined;
   }
   const rules: PolicyRule[] = [];
-  for (let index = 0; index < value.length; index++) {
+  for (let index = 0; index < length; index++) {
     const path = `rules[${index}]`;
-    const fields = readFields(value[index], RULE_FIELDS, 2, path, 'a rule', issues);
+    const fields = readFields(ownElement(value, index), RULE_FIELDS, 2, path, 'a rule', issues);
     if (fields === undefined) continue;
     const pattern = readText(fields.action_pattern, `${path}.action_pattern`, issues);
     const decision = readMember(fields.decision, POLICY_DECISIONS, `${path}.decision`, issues);
@@ -306,6 +309,11 @@ function readRules(value: unknown, issues: Issues): readonly PolicyRule[] | unde
 // String.prototype.isWellFormed (Node 20+), which TypeScript's ES2023 lib does not declare yet.
 const isWellFormed = (text: string): boolean =>
   (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+/** Element `index` of `array` if it is its own: a hole is absent, whatever Array.prototype holds. */
+function ownElement(array: readonly unknown[], index: number): unknown {
+  return Object.hasOwn(array, index) ? array[index] : undefined;
+}
 
 function missing(path: string, issues: Issues): undefined {
   issues.add(path, 'missing field');

@@ -50,7 +50,12 @@ export function tenantInvalidationSink(
           failure ??= { error };
         }
       }
-      if (failure !== undefined) throw failure.error;
+      if (failure !== undefined) {
+        // The sync failure is what the caller hears; the others still run, and
+        // their rejections must not go unhandled.
+        for (const rejection of pending) rejection.then(undefined, () => {});
+        throw failure.error;
+      }
       return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
     },
     clear(): unknown {

@@ -797,6 +797,41 @@ describe('parsePolicyDocument(), given bad input', () => {
     );
   });
 
+  it('reads no array element a polluted Array.prototype supplies for a hole', () => {
+    Object.defineProperty(Array.prototype, 0, {
+      value: validRule,
+      configurable: true,
+      writable: true,
+    });
+    Object.defineProperty(Array.prototype, 1, {
+      value: 'polluted-name',
+      configurable: true,
+      writable: true,
+    });
+    try {
+      expect(
+        thrownBy(() => parsePolicyDocument({ ...valid, rules: new Array(1) })).message,
+      ).toContain('`rules[0]`');
+      // eslint-disable-next-line no-sparse-arrays
+      const positional = [7, , []];
+      expect(thrownBy(() => parsePolicyDocument(positional)).message).toContain('`name`');
+    } finally {
+      delete (Array.prototype as unknown as Record<number, unknown>)[0];
+      delete (Array.prototype as unknown as Record<number, unknown>)[1];
+    }
+  });
+
+  it('reads the length of rules once, so a Proxy cannot slip past the limit', () => {
+    let reads = 0;
+    const rules = new Proxy([validRule], {
+      get(target, key, receiver) {
+        if (key === 'length') return reads++ === 0 ? 1 : 20_000;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    expect(parsePolicyDocument({ ...valid, rules }).rules).toHaveLength(1);
+  });
+
   it('ignores symbol-keyed properties and drops them from the result', () => {
     const tag = Symbol('tag');
     const policy = parsePolicyDocument({ ...valid, [tag]: 'x' });

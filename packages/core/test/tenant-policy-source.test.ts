@@ -108,6 +108,30 @@ describe('tenantInvalidationSink()', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('leaves no rejection unhandled when one tenant throws and another rejects', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let calls = 0;
+      const sink: InvalidationSink<TenantAgentKey> = {
+        invalidate: () => {
+          calls++;
+          if (calls === 1) return Promise.reject(new Error('async failure'));
+          throw new Error('sync failure');
+        },
+        clear: () => {},
+      };
+      expect(() => tenantInvalidationSink(sink, [ORG, OTHER_ORG]).invalidate(AGENT)).toThrow(
+        'sync failure',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('waits for an async sink under every tenant', async () => {
     const done: string[] = [];
     const sink: InvalidationSink<TenantAgentKey> = {
