@@ -46,8 +46,17 @@ export class Cutoff {
     onCut?.(reason);
   }
 
-  /** What to do when cut short, replacing the stage before's; `undefined` for nothing. */
+  /**
+   * What to do when cut short, replacing the stage before's; `undefined` for
+   * nothing. Already cut, it is done at once: a cut that landed between two
+   * stages is not lost.
+   */
   whenCut(onCut: ((reason: unknown) => void) | undefined): void {
+    if (this.#cut) {
+      this.#onCut = undefined;
+      onCut?.(this.#reason);
+      return;
+    }
     this.#onCut = onCut;
   }
 

@@ -174,38 +174,32 @@ export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, Po
   }
 
   /**
-   * One round trip of the scoped read ({@link ScopedReadQuery}); retried once
-   * when the connection did not hold the statements it was recorded to (its
-   * session was reset), or held one it was not.
+   * One round trip of the scoped read ({@link ScopedReadQuery}); run once more
+   * on the same connection, within the same deadline, when it did not hold the
+   * statements it was recorded to (its session was reset).
    */
-  async #scopedRead(
+  #scopedRead(
     orgId: OrgId,
     agentId: AgentId,
     signal: AbortSignal | undefined,
-    retry = true,
   ): Promise<string | undefined> {
-    try {
-      return await pooledQuery(
-        this.#pool,
-        {
-          run: (client) => {
-            const query = new ScopedReadQuery(this.#sql.read, [orgId, agentId]);
-            void client.query(query as unknown as QueryConfig);
-            return query.result;
-          },
-          failed: (client, error) => {
-            if (ScopedReadQuery.isStatementStateError(error)) ScopedReadQuery.forget(client);
-          },
+    return pooledQuery(
+      this.#pool,
+      {
+        run: (client) => {
+          const query = new ScopedReadQuery(this.#sql.read, [orgId, agentId]);
+          void client.query(query as unknown as QueryConfig);
+          return query.result;
         },
-        this.#timeoutMs,
-        signal,
-      );
-    } catch (error) {
-      if (retry && ScopedReadQuery.isStatementStateError(error)) {
-        return this.#scopedRead(orgId, agentId, signal, false);
-      }
-      throw error;
-    }
+        retry: (client, error) => {
+          if (!ScopedReadQuery.isStatementStateError(error)) return false;
+          ScopedReadQuery.forget(client);
+          return true;
+        },
+      },
+      this.#timeoutMs,
+      signal,
+    );
   }
 
   /**

@@ -13,8 +13,12 @@ const noop = () => {};
 export interface PooledQuery<T> {
   /** Sends the query on `client`; settles with its outcome. */
   run(client: PoolClient): Promise<T>;
-  /** Called with a server error (a `pg.DatabaseError`: the connection is fine). */
-  failed?(client: PoolClient, error: unknown): void;
+  /**
+   * Told of a server error that left the connection usable; `true` runs the
+   * query once more on the same client, within the same deadline (for an error
+   * that says what the client was believed to hold was wrong).
+   */
+  retry?(client: PoolClient, error: pg.DatabaseError): boolean;
 }
 
 /**
@@ -34,8 +38,11 @@ export interface PooledQuery<T> {
  *   it to the pool: a cancel that lands late must not hit the next caller's
  *   query, and a connection in an unknown state must not be reused.
  *
- * A client whose connection failed is destroyed too; one that got a server
- * error (a `DatabaseError`: the connection is fine) goes back to the pool.
+ * A client whose connection failed is destroyed too, as is one whose session
+ * the server ended (a FATAL error such as `pg_terminate_backend`'s); one that
+ * got any other server error goes back to the pool. A client found inside a
+ * transaction (released so by another user of the pool) is destroyed before
+ * use.
  */
 export async function pooledQuery<T>(
   pool: Pool,
@@ -50,19 +57,23 @@ export async function pooledQuery<T>(
   const onCallerAbort = () => cutoff.cut(signal?.reason);
   signal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
-    const client = await checkout(pool, cutoff);
+    const client = await idleClient(pool, cutoff);
     // Without a listener a socket error emitted on a checked-out client would
     // be an uncaught exception; the query's own rejection reports it.
     client.on('error', noop);
     let release: Error | undefined;
     try {
-      return await runAbortable(client, query.run(client), cutoff, () => {
-        release = new Error('query aborted');
-      });
-    } catch (error) {
-      release ??= error instanceof pg.DatabaseError ? undefined : asError(error);
-      if (release === undefined) query.failed?.(client, error);
-      throw error;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await runAbortable(client, query.run(client), cutoff, () => {
+            release = new Error('query aborted');
+          });
+        } catch (error) {
+          release ??= connectionBroken(error);
+          if (release !== undefined || attempt > 1) throw error;
+          if (!query.retry?.(client, error as pg.DatabaseError)) throw error;
+        }
+      }
     } finally {
       // A destroyed client keeps the listener: it may still report its socket's end.
       if (release === undefined) client.off('error', noop);
@@ -71,6 +82,33 @@ export async function pooledQuery<T>(
   } finally {
     cutoff.dispose();
     signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+/**
+ * Whether `error` leaves the connection unusable, as the error to destroy the
+ * client with: anything but a server error, and a server error of severity
+ * FATAL or PANIC (the server ended the session: `pg_terminate_backend`, a
+ * shutdown, a failover), which `pg` still reports as a `DatabaseError`.
+ */
+function connectionBroken(error: unknown): Error | undefined {
+  if (!(error instanceof pg.DatabaseError)) return asError(error);
+  return error.severity === 'FATAL' || error.severity === 'PANIC' ? error : undefined;
+}
+
+/**
+ * A client from `pool` whose connection is not inside a transaction. Another
+ * user of the pool may have released one mid-transaction; a transaction-local
+ * setting made on it would outlive the query, so such a client is destroyed
+ * and another taken, within the same deadline.
+ */
+async function idleClient(pool: Pool, cutoff: Cutoff): Promise<PoolClient> {
+  for (;;) {
+    const client = await checkout(pool, cutoff);
+    // pg records the status of the last ReadyForQuery without typing it.
+    const status = (client as unknown as { _txStatus?: unknown })._txStatus;
+    if (status === undefined || status === null || status === 'I') return client;
+    client.release(new Error('checked out inside a transaction'));
   }
 }
 

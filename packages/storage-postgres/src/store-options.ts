@@ -95,6 +95,11 @@ function checkPool(pool: unknown): asserts pool is Pool {
   ) {
     throw new TypeError(`Expected \`pool\` to be a pg.Pool, got ${describeValue(pool)}`);
   }
+  if ((candidate.options as { pipeline?: unknown }).pipeline === true) {
+    // pg refuses custom protocol queries (the one-round-trip tenant read) in
+    // pipeline mode; every read would fail and drop its connection.
+    throw new TypeError('Expected `pool.options.pipeline` to be off, got `true` (boolean)');
+  }
   const timeout = candidate.options.connectionTimeoutMillis;
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
     throw new TypeError(

@@ -19,6 +19,19 @@ function freshOrgId(): OrgId {
   return OrgId.parse(randomUUID());
 }
 
+/** Waits until backend `pid` waits on a lock. */
+async function waitForLockWaiter(pool: pg.Pool, pid: number): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+      [pid],
+    );
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`backend ${pid} never waited on a lock`);
+}
+
 describe.runIf(available)('PgPolicyStore under row-level security', () => {
   const db = migratedStore('tenants');
 
@@ -144,6 +157,45 @@ describe.runIf(available)('PgPolicyStore under row-level security', () => {
       expect(after.pid).not.toBe(pid);
       expect(NO_TENANT).toContain(after.tenant);
       expect(pool.totalCount).toBe(1);
+    });
+
+    it('never rides a transaction another user of the pool left open on a connection', async () => {
+      const { pool, store, carried } = singleConnection();
+      const org = freshOrgId();
+      const id = freshAgentId();
+      await insertRow(db.pool, db.schema, id, samplePolicy(1), 1, org);
+      const careless = await pool.connect();
+      await careless.query('BEGIN');
+      careless.release(); // a bug elsewhere: back in the pool mid-transaction
+      await expect(store.getPolicyForTenant(org, id)).resolves.toEqual(samplePolicy(1));
+      expect(NO_TENANT).toContain((await carried()).tenant);
+    });
+
+    it('drops a connection whose session the server ended, so the next read succeeds', async () => {
+      const { store, carried } = singleConnection();
+      const org = freshOrgId();
+      const id = freshAgentId();
+      await insertRow(db.pool, db.schema, id, samplePolicy(5), 5, org);
+      const { pid } = await carried();
+      const lock = await db.pool.connect();
+      try {
+        await lock.query('BEGIN');
+        await lock.query(`LOCK TABLE ${db.schema}.policies IN ACCESS EXCLUSIVE MODE`);
+        const reads = Array.from({ length: 4 }, () =>
+          store.getPolicyForTenant(org, id).then(
+            (policy) => `ok v${policy.version}`,
+            (error: unknown) => `error ${(error as Error).message}`,
+          ),
+        );
+        await waitForLockWaiter(db.pool, pid);
+        await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+        await lock.query('ROLLBACK');
+        const outcomes = await Promise.all(reads);
+        expect(outcomes[0]).toMatch(/^error .*terminating connection/);
+        expect(outcomes.slice(1)).toEqual(['ok v5', 'ok v5', 'ok v5']);
+      } finally {
+        lock.release();
+      }
     });
 
     it('is gone after a write, committed or refused', async () => {

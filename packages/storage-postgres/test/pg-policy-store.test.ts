@@ -43,6 +43,14 @@ describe('PgPolicyStore', () => {
         new pg.Pool({ connectionString: PG_URL, connectionTimeoutMillis: 0 }),
         'Expected `pool.options.connectionTimeoutMillis` to be a finite number > 0',
       ],
+      [
+        new pg.Pool({
+          connectionString: PG_URL,
+          connectionTimeoutMillis: 1_000,
+          pipeline: true,
+        } as pg.PoolConfig),
+        'Expected `pool.options.pipeline` to be off, got `true` (boolean)',
+      ],
     ])('rejects the pool %#: %s', (candidate, message) => {
       expect(() => new PgPolicyStore(candidate as pg.Pool)).toThrow(TypeError);
       expect(() => new PgPolicyStore(candidate as pg.Pool)).toThrow(message);
