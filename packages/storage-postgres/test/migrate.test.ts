@@ -8,6 +8,7 @@ import {
   createPool,
   dropSchema,
   freshSchema,
+  PG_URL,
   postgresAvailable,
 } from './support/postgres.js';
 
@@ -71,6 +72,78 @@ describe('migrate()', () => {
       expect(await catalogOf(pool, schema)).toEqual(before);
       // xmin changes when a row is rewritten: none was.
       expect(await rowVersions(pool, schema)).toEqual(rowsBefore);
+    });
+
+    it("files an org's existing policies under that org on a schema from before upstream's tenant migration", async () => {
+      const schema = schemaFor('pre0006');
+      await applyUpstreamMigrations(pool, schema, { before: '0006' });
+      const org = '11111111-1111-4111-8111-111111111111';
+      await pool.query(`INSERT INTO ${schema}.orgs (id, name) VALUES ($1, 'acme')`, [org]);
+      await pool.query(
+        `INSERT INTO ${schema}.agents (id, org_id) VALUES ('a-acme', $1), ('a-none', NULL)`,
+        [org],
+      );
+      await pool.query(
+        `INSERT INTO ${schema}.policies (agent_id, policy_version, body)
+         VALUES ('a-acme', 1, '{}'), ('a-none', 1, '{}')`,
+      );
+      await migrate(pool, { schema });
+      const { rows } = await pool.query(
+        `SELECT agent_id, org_id FROM ${schema}.policies ORDER BY agent_id`,
+      );
+      expect(rows).toEqual([
+        { agent_id: 'a-acme', org_id: org },
+        { agent_id: 'a-none', org_id: SYSTEM_ORG_ID },
+      ]);
+      const theirs = schemaFor('theirs');
+      await applyUpstreamMigrations(pool, theirs);
+      expect(await catalogOf(pool, schema)).toMatchObject({
+        columns: ((await catalogOf(pool, theirs)) as { columns: unknown }).columns,
+      });
+    });
+
+    it("refuses, changing nothing, a schema upstream's own migrator keeps and has not finished", async () => {
+      const schema = schemaFor('sqlx');
+      await applyUpstreamMigrations(pool, schema, { before: '0006' });
+      await pool.query(`CREATE TABLE ${schema}._sqlx_migrations (version BIGINT PRIMARY KEY)`);
+      const before = await catalogOf(pool, schema);
+      await expect(migrate(pool, { schema })).rejects.toMatchObject({
+        kind: 'Conflict',
+        message: expect.stringContaining("upstream's migrator manages it (_sqlx_migrations)"),
+      });
+      expect(await catalogOf(pool, schema)).toEqual(before);
+    });
+
+    it('takes no lock on the tables of an up-to-date schema, so reads never wait for it', async () => {
+      const schema = schemaFor('nolock');
+      await migrate(pool, { schema });
+      const reader = await pool.connect();
+      try {
+        await reader.query('BEGIN');
+        await reader.query(`SELECT count(*) FROM ${schema}.policies`);
+        const started = performance.now();
+        await migrate(pool, { schema });
+        expect(performance.now() - started).toBeLessThan(2_000);
+      } finally {
+        await reader.query('ROLLBACK');
+        reader.release();
+      }
+    });
+
+    it("works for the tables' owner, which may not create schemas in the database", async () => {
+      const schema = schemaFor('owner');
+      await pool.query(`DO $$ BEGIN CREATE ROLE aa_test_owner LOGIN NOSUPERUSER NOBYPASSRLS;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+      await pool.query(`CREATE SCHEMA ${schema} AUTHORIZATION aa_test_owner`);
+      const url = new URL(PG_URL);
+      url.username = 'aa_test_owner';
+      const owner = createPool({ connectionString: url.toString(), max: 1 });
+      try {
+        await applyUpstreamMigrations(owner, schema, { createSchema: false });
+        await expect(migrate(owner, { schema })).resolves.toBeUndefined();
+      } finally {
+        await owner.end();
+      }
     });
 
     it('is idempotent, even when several run at once', async () => {

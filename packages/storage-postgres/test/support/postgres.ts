@@ -251,15 +251,25 @@ const UPSTREAM_MIGRATIONS = readFileSync(
 /**
  * Builds `schema` with upstream's own migrations (the fixture
  * `upstream-migrations.sql`, verbatim), run with `search_path` set to it, as
- * sqlx runs them against a database's default schema.
+ * sqlx runs them against a database's default schema: all of them, or those
+ * before migration `before` (`'0006'`: the schema before tenants).
  */
-export async function applyUpstreamMigrations(pool: pg.Pool, schema: string): Promise<void> {
+export async function applyUpstreamMigrations(
+  pool: pg.Pool,
+  schema: string,
+  options: { before?: string; createSchema?: boolean } = {},
+): Promise<void> {
+  const marker =
+    options.before === undefined ? -1 : UPSTREAM_MIGRATIONS.indexOf(`-- ===== ${options.before}`);
+  const ddl = marker === -1 ? UPSTREAM_MIGRATIONS : UPSTREAM_MIGRATIONS.slice(0, marker);
   const client = await pool.connect();
   try {
-    await client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`);
+    if (options.createSchema !== false) {
+      await client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`);
+    }
     await client.query('BEGIN');
     await client.query(`SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`);
-    await client.query(UPSTREAM_MIGRATIONS);
+    await client.query(ddl);
     await client.query('COMMIT');
   } finally {
     client.release();
