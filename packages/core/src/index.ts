@@ -1,5 +1,6 @@
 export { AgentId } from './agent-id.js';
 export type { CacheSource, LoadOptions } from './cache-source.js';
+export { checkOptions } from './check-options.js';
 export { describeValue } from './describe-value.js';
 export { type IdTypeName, InvalidIdError, isInvalidIdError } from './invalid-id-error.js';
 export type { InvalidationSink } from './invalidation-sink.js';

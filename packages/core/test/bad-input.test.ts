@@ -812,8 +812,8 @@ describe('parsePolicyDocument(), given bad input', () => {
       expect(
         thrownBy(() => parsePolicyDocument({ ...valid, rules: new Array(1) })).message,
       ).toContain('`rules[0]`');
-      // eslint-disable-next-line no-sparse-arrays
-      const positional = [7, , []];
+      const positional: unknown[] = [7];
+      positional[2] = []; // a hole at 1, where the name goes
       expect(thrownBy(() => parsePolicyDocument(positional)).message).toContain('`name`');
     } finally {
       delete (Array.prototype as unknown as Record<number, unknown>)[0];

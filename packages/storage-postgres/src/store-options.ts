@@ -1,4 +1,4 @@
-import { describeValue } from '@aa/core';
+import { checkOptions, describeValue } from '@aa/core';
 import type { Pool } from 'pg';
 import { checkChannelName, policyChannel } from './policy-channel.js';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
@@ -57,17 +57,7 @@ export interface ResolvedStoreOptions {
  */
 export function resolveStoreOptions(pool: unknown, input: unknown): ResolvedStoreOptions {
   checkPool(pool);
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(input)}`);
-  }
-  for (const name of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(name)) {
-      const known = [...KNOWN_OPTIONS].map((option) => `\`${option}\``).join(', ');
-      throw new TypeError(`Expected options among ${known}, got unknown option \`${name}\``);
-    }
-  }
-  const options = input as PgPolicyStoreOptions;
+  const options = checkOptions<PgPolicyStoreOptions>(input, KNOWN_OPTIONS);
   const schema = checkSchemaName(options.schema ?? PG_POLICY_STORE_DEFAULTS.schema);
   const timeoutMs = options.timeoutMs ?? PG_POLICY_STORE_DEFAULTS.timeoutMs;
   if (

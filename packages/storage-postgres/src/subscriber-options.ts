@@ -1,4 +1,4 @@
-import { type AgentId, describeValue, type InvalidationSink } from '@aa/core';
+import { type AgentId, checkOptions, describeValue, type InvalidationSink } from '@aa/core';
 import type { ClientConfig } from 'pg';
 import { checkChannelName, policyChannel } from './policy-channel.js';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
@@ -122,16 +122,11 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * @throws {TypeError} "Expected `option` to be …, got …".
  */
 export function resolveSubscriberOptions(input: unknown): ResolvedSubscriberOptions {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(input)}`);
+  // Required: `connection` and `sink` have no defaults.
+  if (input === undefined) {
+    throw new TypeError('Expected `options` to be an object, got `undefined`');
   }
-  for (const name of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(name)) {
-      const known = [...KNOWN_OPTIONS].map((option) => `\`${option}\``).join(', ');
-      throw new TypeError(`Expected options among ${known}, got unknown option \`${name}\``);
-    }
-  }
-  const options = input as PgInvalidationSubscriberOptions;
+  const options = checkOptions<PgInvalidationSubscriberOptions>(input, KNOWN_OPTIONS);
 
   const { connection, sink } = options;
   let base: ClientConfig;

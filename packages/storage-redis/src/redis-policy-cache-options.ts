@@ -1,4 +1,4 @@
-import { describeValue } from '@aa/core';
+import { checkOptions, describeValue } from '@aa/core';
 import { Redis } from 'ioredis';
 
 /** Settings of a `RedisPolicyCache`. */
@@ -72,17 +72,7 @@ export interface ResolvedCacheOptions {
  * @throws {TypeError} "Expected … got …".
  */
 export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(input)}`);
-  }
-  for (const name of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(name)) {
-      const known = [...KNOWN_OPTIONS].map((option) => `\`${option}\``).join(', ');
-      throw new TypeError(`Expected options among ${known}, got unknown option \`${name}\``);
-    }
-  }
-  const options = input as RedisPolicyCacheOptions;
+  const options = checkOptions<RedisPolicyCacheOptions>(input, KNOWN_OPTIONS);
   const { client, url } = options;
   if (client !== undefined && !(client instanceof Redis)) {
     throw new TypeError(`Expected \`client\` to be an ioredis Redis, got ${describeValue(client)}`);

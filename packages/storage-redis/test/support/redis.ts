@@ -2,7 +2,10 @@ import { requireService } from '@aa/testing';
 import { Redis } from 'ioredis';
 
 /** The server the suites talk to: `AA_REDIS_URL`, else the local default. */
-export const REDIS_URL = process.env['AA_REDIS_URL'] || 'redis://127.0.0.1:6379';
+export const REDIS_URL = (() => {
+  const { AA_REDIS_URL } = process.env;
+  return AA_REDIS_URL || 'redis://127.0.0.1:6379';
+})();
 
 /**
  * The URL of logical database `db` of {@link REDIS_URL}. Each suite file owns
