@@ -57,22 +57,7 @@ export function describePolicyStoreConformance(
   setup: () => Promise<PolicyStoreFixture> | PolicyStoreFixture,
 ): void {
   describe(`${name} conforms to PolicyStore`, () => {
-    let current: PolicyStoreFixture | undefined;
-
-    beforeEach(async () => {
-      current = await setup();
-    });
-
-    afterEach(async () => {
-      const finished = current;
-      current = undefined;
-      await finished?.teardown?.();
-    });
-
-    function fixture(): PolicyStoreFixture {
-      if (current === undefined) throw new Error('the conformance fixture was not set up');
-      return current;
-    }
+    const fixture = fixtureEachTest(setup);
 
     it('resolves getPolicy() of a seeded agent to the seeded document', async () => {
       const { store, seed } = fixture();
@@ -167,22 +152,7 @@ export function describeTenantPolicyStoreConformance(
   setup: () => Promise<TenantPolicyStoreFixture> | TenantPolicyStoreFixture,
 ): void {
   describe(`${name} keeps tenants apart`, () => {
-    let current: TenantPolicyStoreFixture | undefined;
-
-    beforeEach(async () => {
-      current = await setup();
-    });
-
-    afterEach(async () => {
-      const finished = current;
-      current = undefined;
-      await finished?.teardown?.();
-    });
-
-    function fixture(): TenantPolicyStoreFixture {
-      if (current === undefined) throw new Error('the conformance fixture was not set up');
-      return current;
-    }
+    const fixture = fixtureEachTest(setup);
 
     it("reads a tenant's policy under that tenant", async () => {
       const { store, seed } = fixture();
@@ -260,6 +230,28 @@ export function describeTenantPolicyStoreConformance(
       expect(isInvalidIdError(await rejectionOf(store.tenantSource().load(forged)))).toBe(true);
     });
   });
+}
+
+/**
+ * Sets up a fresh fixture before each test of the enclosing suite and tears it
+ * down after; returns the accessor a test reads the current one with.
+ */
+function fixtureEachTest<F extends { teardown?(): Promise<void> | void }>(
+  setup: () => Promise<F> | F,
+): () => F {
+  let current: F | undefined;
+  beforeEach(async () => {
+    current = await setup();
+  });
+  afterEach(async () => {
+    const finished = current;
+    current = undefined;
+    await finished?.teardown?.();
+  });
+  return () => {
+    if (current === undefined) throw new Error('the conformance fixture was not set up');
+    return current;
+  };
 }
 
 function freshOrgId(): OrgId {
