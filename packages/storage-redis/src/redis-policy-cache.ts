@@ -34,6 +34,8 @@ export interface L2Generation {
 }
 
 const CLEAR_BATCH = 500;
+// ioredis statuses of a first connection still being opened.
+const CONNECTING: ReadonlySet<string> = new Set(['wait', 'connecting', 'connect']);
 
 /**
  * A shared L2 of policy documents in Redis, in upstream's layout, so Rust and
@@ -65,10 +67,11 @@ export class RedisPolicyCache {
   readonly #ownsClient: boolean;
 
   /**
-   * Connects at once when it owns the connection (`url`); until the connection
-   * is up, calls fail fast rather than queue (a tiered read falls through to
-   * its origin). Await {@link RedisPolicyCache.connect} to start with the L2 in
-   * use.
+   * Connects at once when it owns the connection (`url`). A call made while
+   * that first connection is being opened waits for it within its deadline; a
+   * call made while a lost connection is being reopened fails at once rather
+   * than queue (a tiered read then falls through to its origin). Await
+   * {@link RedisPolicyCache.connect} to know the L2 is in use.
    * @throws {TypeError} when an option is invalid.
    */
   constructor(options?: RedisPolicyCacheOptions) {
@@ -95,20 +98,9 @@ export class RedisPolicyCache {
    * @throws {StorageError} `Backend` (as a rejection) when it is not ready in time.
    */
   async connect(timeoutMs = 5_000): Promise<void> {
-    const client = this.#client;
-    if (client.status === 'ready') return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.off('ready', onReady);
-        reject(StorageError.backend(`connecting the Redis L2: not ready within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      client.once('ready', onReady);
-    });
+    if (!(await this.#ready(timeoutMs))) {
+      throw StorageError.backend(`connecting the Redis L2: not ready within ${timeoutMs} ms`);
+    }
   }
 
   /** How long a filled document lives, in seconds. */
@@ -232,6 +224,7 @@ export class RedisPolicyCache {
   /** Runs one Redis call within `timeoutMs`, turning any failure into a `Backend` error. */
   async #call<T>(action: string, call: () => Promise<T>): Promise<T> {
     const { timeoutMs } = this.#options;
+    const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -240,16 +233,42 @@ export class RedisPolicyCache {
       );
       timer.unref();
     });
-    const running = call();
+    let running: Promise<T> | undefined;
     try {
+      // A connection still being opened is worth its wait, within the deadline;
+      // a lost one fails the call at once (the offline queue is off).
+      if (CONNECTING.has(this.#client.status)) {
+        await this.#ready(timeoutMs - (performance.now() - started));
+      }
+      running = call();
       return await Promise.race([running, deadline]);
     } catch (error) {
-      running.catch(() => {});
+      running?.catch(() => {});
       const message = error instanceof Error ? error.message : String(error);
       throw StorageError.backend(`${action} the Redis L2: ${message}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Whether the connection is ready within `timeoutMs` (at once if it is). */
+  #ready(timeoutMs: number): Promise<boolean> {
+    const client = this.#client;
+    if (client.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const settle = (ready: boolean) => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('end', onEnd);
+        resolve(ready);
+      };
+      const onReady = () => settle(true);
+      const onEnd = () => settle(false);
+      const timer = setTimeout(() => settle(false), Math.max(0, timeoutMs));
+      timer.unref();
+      client.once('ready', onReady);
+      client.once('end', onEnd);
+    });
   }
 }
 

@@ -153,6 +153,17 @@ describe('RedisPolicyCache', () => {
       await expect(cache.fill(SYSTEM_ORG_ID, agent, samplePolicy(1), before)).resolves.toBe(false);
     });
 
+    it('serves a call made right after construction, while its connection opens', async () => {
+      const fresh = new RedisPolicyCache({ url: redisUrlOf(DB) });
+      try {
+        const agent = freshAgent();
+        await admin.set(policyKeys(SYSTEM_ORG_ID, agent).value, UPSTREAM_BODY);
+        await expect(fresh.read(SYSTEM_ORG_ID, agent)).resolves.toMatchObject({ kind: 'hit' });
+      } finally {
+        await fresh.close();
+      }
+    });
+
     it('rejects a non-canonical id with an InvalidIdError, touching nothing', async () => {
       const upper = randomUUID().toUpperCase();
       await expect(cache.read(SYSTEM_ORG_ID, upper as AgentId)).rejects.toSatisfy(isInvalidIdError);
