@@ -14,6 +14,7 @@ import {
   tenantInvalidationSink,
 } from '@aa/core';
 import { migrate, PgInvalidationSubscriber, PgPolicyStore } from '@aa/storage-postgres';
+import { RedisPolicyCache, TieredPolicySource } from '@aa/storage-redis';
 import pg from 'pg';
 
 const url = process.env.AA_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -77,7 +78,26 @@ try {
 
   await subscriber.close();
   policies.dispose();
-  console.log('consumer check: the packed packages read, cache and invalidate per tenant');
+
+  // The shared L2: a miss fills it in upstream's layout, the next instance reads it.
+  const redisUrl = new URL(process.env.AA_REDIS_URL || 'redis://127.0.0.1:6379');
+  redisUrl.pathname = '/15';
+  const l2 = new RedisPolicyCache({ url: redisUrl.toString() });
+  try {
+    await l2.invalidate(agent);
+    const first = new TieredPolicySource({ l2, origin: store });
+    assert.equal((await first.load(TenantAgentKey.of(acme, agent))).version, 4);
+    const second = new TieredPolicySource({ l2, origin: store });
+    assert.equal((await second.load(TenantAgentKey.of(acme, agent))).version, 4);
+    assert.deepEqual(
+      [first.stats().fills, second.stats().l2Hits, second.stats().originLoads],
+      [1, 1, 0],
+    );
+    await l2.invalidate(agent);
+  } finally {
+    await l2.close();
+  }
+  console.log('consumer check: the packed packages read, cache, share and invalidate per tenant');
 } finally {
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
   await pool.end();
