@@ -18,5 +18,18 @@ npm init -y >/dev/null
 npm pkg set type=module >/dev/null
 pg_version="$(node -p "require('$root/packages/storage-postgres/package.json').peerDependencies?.pg ?? require('$root/packages/storage-postgres/package.json').dependencies?.pg")"
 npm install --no-audit --no-fund --loglevel=error "${tarballs[@]}" "pg@$pg_version" >/dev/null
-cp "$root/scripts/consumer/tenant-check.mjs" .
+cp "$root/scripts/consumer/tenant-check.mjs" "$root/scripts/consumer/types-check.ts" .
+
+# Types, as a strict TypeScript consumer sees them: only the packages and
+# @types/node installed, skipLibCheck off, under nodenext and bundler.
+ts_version="$(node -p "require('$root/package.json').devDependencies.typescript")"
+node_types="$(node -p "require('$root/package.json').devDependencies['@types/node']")"
+npm install --no-audit --no-fund --loglevel=error "typescript@$ts_version" "@types/node@$node_types" >/dev/null
+for resolution in nodenext bundler; do
+  module=$([ "$resolution" = bundler ] && echo esnext || echo nodenext)
+  npx tsc --noEmit --strict --skipLibCheck false --target es2022 --lib es2023 \
+    --module "$module" --moduleResolution "$resolution" --types node types-check.ts
+  echo "consumer check: types resolve under $resolution"
+done
+
 node tenant-check.mjs
