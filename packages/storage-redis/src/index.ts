@@ -14,6 +14,7 @@ export {
   REDIS_POLICY_CACHE_DEFAULTS,
   type RedisPolicyCacheOptions,
 } from './redis-policy-cache-options.js';
+export { tieredInvalidationSink } from './tiered-invalidation-sink.js';
 export {
   TieredPolicySource,
   type TieredPolicySourceOptions,

@@ -1,5 +1,5 @@
 import { checkOptions, describeValue } from '@aa/core';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** Settings of a `RedisPolicyCache`. */
 export interface RedisPolicyCacheOptions {
@@ -74,8 +74,16 @@ export interface ResolvedCacheOptions {
 export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
   const options = checkOptions<RedisPolicyCacheOptions>(input, KNOWN_OPTIONS);
   const { client, url } = options;
-  if (client !== undefined && !(client instanceof Redis)) {
+  if (client !== undefined && !isRedisClient(client)) {
     throw new TypeError(`Expected \`client\` to be an ioredis Redis, got ${describeValue(client)}`);
+  }
+  const keyPrefix = (client as { options?: { keyPrefix?: unknown } } | undefined)?.options
+    ?.keyPrefix;
+  if (keyPrefix !== undefined && keyPrefix !== '') {
+    // The keys must be upstream's to the letter, and SCAN patterns ignore the prefix.
+    throw new TypeError(
+      `Expected \`client\` to have no \`keyPrefix\`, got ${describeValue(keyPrefix)}`,
+    );
   }
   if (client !== undefined && url !== undefined) {
     throw new TypeError('Expected `client` or `url`, got both');
@@ -97,6 +105,19 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
       MAX_SECONDS,
     ),
   });
+}
+
+/** An ioredis client, by its shape: a user's app may hold another copy of ioredis. */
+function isRedisClient(value: unknown): value is Redis {
+  const candidate = value as Partial<Redis> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.evalsha === 'function' &&
+    typeof candidate.eval === 'function' &&
+    typeof candidate.scan === 'function' &&
+    typeof candidate.status === 'string'
+  );
 }
 
 function integer(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AgentId,
   describeValue,
@@ -65,6 +66,9 @@ export class RedisPolicyCache {
   readonly #options: ResolvedCacheOptions;
   readonly #client: Redis;
   readonly #ownsClient: boolean;
+  #closed = false;
+  /** The wait for the connection being opened, shared by every call made meanwhile. */
+  #opening: Promise<boolean> | undefined;
 
   /**
    * Connects at once when it owns the connection (`url`). A call made while
@@ -98,7 +102,16 @@ export class RedisPolicyCache {
    * @throws {StorageError} `Backend` (as a rejection) when it is not ready in time.
    */
   async connect(timeoutMs = 5_000): Promise<void> {
-    if (!(await this.#ready(timeoutMs))) {
+    if (this.#closed) throw closedError('connecting');
+    if (this.#client.status === 'ready') return;
+    // An explicit wait: its timer keeps the process alive, unlike a call's.
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ready = await Promise.race([this.#whenOpen(), expired]);
+    clearTimeout(timer);
+    if (!ready) {
       throw StorageError.backend(`connecting the Redis L2: not ready within ${timeoutMs} ms`);
     }
   }
@@ -120,10 +133,20 @@ export class RedisPolicyCache {
   async read(orgId: OrgId, agentId: AgentId): Promise<L2Read> {
     checkIds(orgId, agentId);
     const keys = policyKeys(orgId, agentId);
-    const [value, agent, global] = (await this.#call('reading', () =>
-      runScript(this.#client, READ, [keys.value, keys.agentGeneration, GLOBAL_GENERATION_KEY]),
-    )) as [string | null, string | null, string | null];
-    const generation = { agent: agent ?? '', global: global ?? '' };
+    const [value, agent, global, wrongType] = (await this.#call('reading', () =>
+      runScript(this.#client, READ, [
+        keys.value,
+        keys.agentGeneration,
+        GLOBAL_GENERATION_KEY,
+        randomUUID(),
+        this.#options.generationTtlSeconds,
+      ]),
+    )) as [string | null, string, string, string];
+    const generation = { agent, global };
+    if (wrongType === '1') {
+      const error = StorageError.serialization(`L2 key ${keys.value} holds no string`);
+      return { kind: 'malformed', generation, error };
+    }
     if (value === null) return { kind: 'miss', generation };
     try {
       const document = parsePolicyDocument(JSON.parse(value), `L2 key ${keys.value}`);
@@ -186,6 +209,7 @@ export class RedisPolicyCache {
         keys.value,
         keys.agentGeneration,
         keys.agentTenants,
+        randomUUID(),
         this.#options.generationTtlSeconds,
       ]),
     );
@@ -199,7 +223,7 @@ export class RedisPolicyCache {
    *   per batch.
    */
   async clear(): Promise<void> {
-    await this.#call('clearing', () => this.#client.incr(GLOBAL_GENERATION_KEY));
+    await this.#call('clearing', () => this.#client.set(GLOBAL_GENERATION_KEY, randomUUID()));
     let cursor = '0';
     do {
       const [next, keys] = await this.#call('clearing', () =>
@@ -210,8 +234,13 @@ export class RedisPolicyCache {
     } while (cursor !== '0');
   }
 
-  /** Ends the connection the cache opened; a given `client` is left open. Idempotent. */
+  /**
+   * Ends the connection the cache opened (a given `client` is left open); every
+   * later call rejects at once. Idempotent.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     if (!this.#ownsClient || this.#client.status === 'end') return;
     await this.#client.quit().catch(() => this.#client.disconnect());
   }
@@ -221,27 +250,29 @@ export class RedisPolicyCache {
     return this.close();
   }
 
-  /** Runs one Redis call within `timeoutMs`, turning any failure into a `Backend` error. */
+  /**
+   * Runs one Redis call within `timeoutMs`, turning any failure into a
+   * `Backend` error. A call made while the first connection is being opened
+   * waits for it within the same deadline, and is not sent if it does not come.
+   */
   async #call<T>(action: string, call: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw closedError(action);
     const { timeoutMs } = this.#options;
-    const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), timeoutMs);
       timer.unref();
     });
     let running: Promise<T> | undefined;
     try {
-      // A connection still being opened is worth its wait, within the deadline;
-      // a lost one fails the call at once (the offline queue is off).
       if (CONNECTING.has(this.#client.status)) {
-        await this.#ready(timeoutMs - (performance.now() - started));
+        const opened = await Promise.race([this.#whenOpen(), expired]);
+        if (opened !== true) throw new Error(`Redis was not ready within ${timeoutMs} ms`);
       }
       running = call();
-      return await Promise.race([running, deadline]);
+      const outcome = await Promise.race([running, expired]);
+      if (outcome === 'expired') throw new Error(`Redis did not answer within ${timeoutMs} ms`);
+      return outcome as T;
     } catch (error) {
       running?.catch(() => {});
       const message = error instanceof Error ? error.message : String(error);
@@ -251,25 +282,33 @@ export class RedisPolicyCache {
     }
   }
 
-  /** Whether the connection is ready within `timeoutMs` (at once if it is). */
-  #ready(timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves `true` once the connection is ready, `false` if it ends first;
+   * one wait (and one pair of listeners) however many calls share it. Opens a
+   * lazy client's connection.
+   */
+  #whenOpen(): Promise<boolean> {
     const client = this.#client;
     if (client.status === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
+    this.#opening ??= new Promise<boolean>((resolve) => {
       const settle = (ready: boolean) => {
-        clearTimeout(timer);
         client.off('ready', onReady);
         client.off('end', onEnd);
+        this.#opening = undefined;
         resolve(ready);
       };
       const onReady = () => settle(true);
       const onEnd = () => settle(false);
-      const timer = setTimeout(() => settle(false), Math.max(0, timeoutMs));
-      timer.unref();
       client.once('ready', onReady);
       client.once('end', onEnd);
+      if (client.status === 'wait') client.connect().catch(() => {});
     });
+    return this.#opening;
   }
+}
+
+function closedError(action: string): StorageError {
+  return StorageError.backend(`${action} the Redis L2: the cache was closed`);
 }
 
 function checkIds(orgId: unknown, agentId: unknown): void {

@@ -8,7 +8,7 @@ import {
   SYSTEM_ORG_ID,
 } from '@aa/core';
 import { samplePolicy } from '@aa/testing';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type L2Read, policyKeys, RedisPolicyCache } from '../src/index.js';
 import { freshDatabase, redisAvailable, redisUrlOf } from './support/redis.js';
@@ -37,6 +37,10 @@ describe('RedisPolicyCache', () => {
       [{ url: 'http://x' }, 'Expected `url` to be a redis:// or rediss:// URL'],
       [{ client: {} }, 'Expected `client` to be an ioredis Redis'],
       [{ ttl: 5 }, 'unknown option `ttl`'],
+      [
+        { client: new Redis({ lazyConnect: true, keyPrefix: 'app:' }) },
+        'Expected `client` to have no `keyPrefix`, got `"app:"` (string)',
+      ],
     ])('rejects %j with a TypeError', (options, message) => {
       expect(() => new RedisPolicyCache(options as never)).toThrow(TypeError);
       expect(() => new RedisPolicyCache(options as never)).toThrow(message);
@@ -162,6 +166,82 @@ describe('RedisPolicyCache', () => {
       } finally {
         await fresh.close();
       }
+    });
+
+    it('refuses a fill whose generation vanished since its read (a Redis restarted empty)', async () => {
+      const [agent, org] = [freshAgent(), freshOrg()];
+      const before = generationOf(await cache.read(org, agent));
+      await admin.del(policyKeys(org, agent).agentGeneration);
+      await expect(cache.fill(org, agent, samplePolicy(1), before)).resolves.toBe(false);
+      await admin.del('aa:policy-generation');
+      const again = generationOf(await cache.read(org, agent));
+      await admin.del('aa:policy-generation');
+      await expect(cache.fill(org, agent, samplePolicy(1), again)).resolves.toBe(false);
+    });
+
+    it('never lets a shorter-lived fill make the tenant set forget a longer-lived document', async () => {
+      const agent = freshAgent();
+      const [lasting, brief] = [freshOrg(), freshOrg()];
+      const short = new RedisPolicyCache({ url: redisUrlOf(DB), ttlSeconds: 1 });
+      try {
+        await cache.fill(
+          lasting,
+          agent,
+          samplePolicy(1),
+          generationOf(await cache.read(lasting, agent)),
+        );
+        await short.fill(
+          brief,
+          agent,
+          samplePolicy(2),
+          generationOf(await short.read(brief, agent)),
+        );
+        expect(await admin.ttl(policyKeys(lasting, agent).agentTenants)).toBeGreaterThan(290);
+        await cache.invalidate(agent);
+        expect(await admin.exists(policyKeys(lasting, agent).value)).toBe(0);
+      } finally {
+        await short.close();
+      }
+    });
+
+    it('reads a key holding another Redis type as malformed, and the fill overwrites it', async () => {
+      const agent = freshAgent();
+      const key = policyKeys(SYSTEM_ORG_ID, agent).value;
+      await admin.rpush(key, 'x');
+      const found = await cache.read(SYSTEM_ORG_ID, agent);
+      expect(found.kind).toBe('malformed');
+      await expect(
+        cache.fill(SYSTEM_ORG_ID, agent, samplePolicy(3), generationOf(found)),
+      ).resolves.toBe(true);
+      await expect(cache.read(SYSTEM_ORG_ID, agent)).resolves.toMatchObject({ kind: 'hit' });
+    });
+
+    it('invalidates over a generation some other writer corrupted, deleting every document', async () => {
+      const [agent, org] = [freshAgent(), freshOrg()];
+      await cache.fill(org, agent, samplePolicy(1), generationOf(await cache.read(org, agent)));
+      await admin.set(policyKeys(org, agent).agentGeneration, 'not-a-number');
+      await cache.invalidate(agent);
+      expect(await admin.exists(policyKeys(org, agent).value)).toBe(0);
+    });
+
+    it('opens a lazy client it was given, and rejects every call once closed', async () => {
+      const lazy = new Redis(redisUrlOf(DB), { lazyConnect: true, enableOfflineQueue: false });
+      lazy.on('error', () => {});
+      const given = new RedisPolicyCache({ client: lazy });
+      try {
+        await expect(given.read(SYSTEM_ORG_ID, freshAgent())).resolves.toMatchObject({
+          kind: 'miss',
+        });
+      } finally {
+        await given.close();
+        lazy.disconnect();
+      }
+      const closing = new RedisPolicyCache({ url: redisUrlOf(DB) });
+      await closing.close();
+      await expect(closing.read(SYSTEM_ORG_ID, freshAgent())).rejects.toThrow(
+        'the cache was closed',
+      );
+      await expect(closing.connect()).rejects.toThrow('the cache was closed');
     });
 
     it('rejects a non-canonical id with an InvalidIdError, touching nothing', async () => {

@@ -197,6 +197,34 @@ describe('TieredPolicySource with the L2 unavailable', () => {
     expect(source.stats()).toMatchObject({ l2Errors: 1, originLoads: 1, fills: 0 });
   });
 
+  it('falls through, and leaves no rejection unhandled, under a burst while the connection never opens', async () => {
+    const silent = await blackHole();
+    closers.push(() => silent.close());
+    const l2 = new RedisPolicyCache({ url: silent.url, timeoutMs: 100 });
+    closers.push(() => l2.close());
+    const origin = new MemoryPolicyStore();
+    const agent = freshAgent();
+    origin.insert(agent, samplePolicy(6));
+    const source = new TieredPolicySource({ l2, origin });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const loads: Promise<unknown>[] = [];
+      for (let index = 0; index < 150; index++) {
+        loads.push(source.load(TenantAgentKey.of(SYSTEM_ORG_ID, agent)));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const documents = await Promise.all(loads);
+      expect(documents).toEqual(Array.from({ length: 150 }, () => samplePolicy(6)));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(unhandled).toEqual([]);
+      expect(source.stats()).toMatchObject({ l2Errors: 150, originLoads: 150 });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('falls through within timeoutMs when Redis accepts and never answers', async () => {
     const silent = await blackHole();
     closers.push(() => silent.close());
