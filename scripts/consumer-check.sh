@@ -32,4 +32,19 @@ for resolution in nodenext bundler; do
   echo "consumer check: types resolve under $resolution"
 done
 
+# Only code that parses documents pays for zod: a bundle of L1Cache alone
+# stays within its budget.
+budget=30000
+esbuild_version="$(cd "$root" && node -p "require(require.resolve('esbuild/package.json', { paths: [require.resolve('tsup')] })).version")"
+npm install --no-audit --no-fund --loglevel=error "esbuild@$esbuild_version" >/dev/null
+echo "import { L1Cache } from '@aa/cache'; console.log(L1Cache);" > cache-only.mjs
+npx esbuild cache-only.mjs --bundle --minify --platform=node --format=esm \
+  --outfile=cache-only.bundle.js --log-level=error
+size=$(wc -c < cache-only.bundle.js)
+echo "consumer check: import { L1Cache } bundles to $size bytes minified (budget $budget)"
+if [ "$size" -gt "$budget" ]; then
+  echo "consumer check: the L1Cache-only bundle is over its budget" >&2
+  exit 1
+fi
+
 node tenant-check.mjs

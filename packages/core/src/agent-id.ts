@@ -17,4 +17,4 @@ export type AgentId = string & { readonly [agentIdBrand]: true };
  * id === '6f9619ff-8b86-d011-b42d-00cf4fc964ff'; // true
  * AgentId.fromBytes(new Uint8Array(16).fill(1)); // '01010101-0101-0101-0101-010101010101'
  */
-export const AgentId: UuidIdCodec<AgentId> = uuidIdCodec<AgentId>('AgentId');
+export const AgentId: UuidIdCodec<AgentId> = /* @__PURE__ */ uuidIdCodec<AgentId>('AgentId');

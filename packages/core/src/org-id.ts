@@ -19,11 +19,11 @@ export type OrgId = string & { readonly [orgIdBrand]: true };
  * const org = OrgId.parse(claims.org_id);
  * org === SYSTEM_ORG_ID; // false for any real tenant
  */
-export const OrgId: UuidIdCodec<OrgId> = uuidIdCodec<OrgId>('OrgId');
+export const OrgId: UuidIdCodec<OrgId> = /* @__PURE__ */ uuidIdCodec<OrgId>('OrgId');
 
 /**
  * The reserved system org, the nil UUID: upstream files every row written
  * without a verified tenant under it, and its tenant-less reads
  * (`getPolicy(agentId)`) are scoped to it. No real customer is ever assigned it.
  */
-export const SYSTEM_ORG_ID: OrgId = OrgId.parse('00000000-0000-0000-0000-000000000000');
+export const SYSTEM_ORG_ID: OrgId = /* @__PURE__ */ OrgId.parse('00000000-0000-0000-0000-000000000000');

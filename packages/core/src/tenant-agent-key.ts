@@ -47,7 +47,7 @@ function checkPart(part: unknown, typeName: 'OrgId' | 'AgentId', argument: strin
  * const policy = await policies.get(key);
  * TenantAgentKey.orgId(key) === verifiedOrg; // true
  */
-export const TenantAgentKey = Object.freeze({
+export const TenantAgentKey = /* @__PURE__ */ Object.freeze({
   /**
    * The key of agent `agentId` under tenant `orgId`.
    * @throws {InvalidIdError} when either is not a canonical id of its type.
