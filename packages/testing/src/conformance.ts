@@ -42,14 +42,9 @@ export interface PolicyStoreFixture {
  * imports vitest: the test doubles stay usable without it.
  *
  * @example
- * // test/postgres-policy-store.conformance.test.ts
- * describePolicyStoreConformance('PostgresPolicyStore', async () => {
- *   const pool = await createTestPool();
- *   return {
- *     store: new PostgresPolicyStore(pool),
- *     seed: (id, policy) => insertPolicyRow(pool, id, policy),
- *     teardown: () => pool.end(),
- *   };
+ * describePolicyStoreConformance('MemoryPolicyStore', () => {
+ *   const store = new MemoryPolicyStore();
+ *   return { store, seed: (id, policy) => void store.insert(id, policy) };
  * });
  */
 export function describePolicyStoreConformance(
