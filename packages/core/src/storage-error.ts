@@ -48,6 +48,15 @@ export class StorageError<K extends StorageErrorKind = StorageErrorKind> extends
     Object.defineProperty(this, STORAGE_ERROR_BRAND, { value: true });
   }
 
+  /**
+   * What `instanceof` checks, unchanged (the prototype chain), declared so that
+   * TypeScript narrows `error instanceof StorageError` to a `StorageError` of
+   * any kind rather than `StorageError<any>`.
+   */
+  static override [Symbol.hasInstance](value: unknown): value is StorageError {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /** A `NotFound` error: the key has no value. */
   static notFound(detail: string, options?: ErrorOptions): StorageError<'NotFound'> {
     return new StorageError('NotFound', detail, options);
