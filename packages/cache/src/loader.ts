@@ -35,8 +35,8 @@ export class Loader<K, V> {
     },
     abandoned: (flight, reason) => {
       this.#release(flight);
-      flight.abort(reason);
       flight.reject(reason);
+      flight.abort(reason);
     },
     settled: (flight) => {
       this.#unsettled.delete(flight);
@@ -82,10 +82,8 @@ export class Loader<K, V> {
   cancelAll(error: unknown): void {
     const flights = [...this.#unsettled];
     this.#flights.clear();
-    for (const flight of flights) {
-      flight.abort(error);
-      flight.reject(error);
-    }
+    for (const flight of flights) flight.reject(error);
+    for (const flight of flights) flight.abort(error);
   }
 
   /**
@@ -125,7 +123,10 @@ export class Loader<K, V> {
   #callSource(flight: Flight<K, V>): Promise<V> {
     const { key, background, loadOptions } = flight;
     if (!channels.load.hasSubscribers) return Promise.resolve(this.#source.load(key, loadOptions));
-    return channels.load.tracePromise(() => this.#source.load(key, loadOptions), {
+    // A `start` subscriber runs first and may dispose the cache (settling the
+    // flight): the source is then not called at all.
+    const load = () => (flight.settled ? flight.promise : this.#source.load(key, loadOptions));
+    return channels.load.tracePromise(load, {
       cache: this.#options.name,
       key,
       background,
@@ -136,21 +137,28 @@ export class Loader<K, V> {
     // A flight already settled timed out, was abandoned or disposed: a late
     // result is discarded.
     if (flight.settled) return;
-    if (!this.#release(flight)) {
+    if (!this.#owns(flight)) {
       // Disowned by an invalidation: its callers asked before it, so they get
       // the value, but it is not stored.
       flight.resolve(value);
       return;
     }
+    let ttlMs: number;
     try {
-      this.#commit(flight.key, value);
+      // User code: the TTL function may invalidate, clear or dispose, so it
+      // runs while the flight still owns its key, and ownership is asked
+      // again once it has returned.
+      ttlMs = this.#ttlOf(flight.key, value);
     } catch (error) {
       // A faulty `ttlMs` function fails the load like a backend error would,
       // throttling and fail-safe included, so it cannot cause a reload storm.
+      if (flight.settled) return;
       this.#countFailure(flight);
-      this.#failOwned(flight, error);
+      this.#fail(flight, error);
       return;
     }
+    if (flight.settled) return;
+    if (this.#release(flight)) this.#commit(flight.key, value, ttlMs);
     flight.resolve(value);
   }
 
@@ -168,8 +176,10 @@ export class Loader<K, V> {
     if (channels.loadTimeout.hasSubscribers) {
       channels.loadTimeout.publish({ cache: this.#options.name, key: flight.key, timeoutMs });
     }
-    flight.abort(error);
+    if (flight.settled) return;
     this.#fail(flight, error);
+    // After the outcome: the source's abort listeners may re-enter the cache.
+    flight.abort(error);
   }
 
   #countFailure(flight: Flight<K, V>): void {
@@ -213,32 +223,46 @@ export class Loader<K, V> {
       return;
     }
     if (flight.hasCallers) this.#stats.failSafeFallbacks++;
-    if (channels.failSafe.hasSubscribers) channels.failSafe.publish({ cache: name, key, error });
+    // Decided and handed over before a subscriber, which may invalidate, runs.
     flight.resolve(stale);
+    if (channels.failSafe.hasSubscribers) channels.failSafe.publish({ cache: name, key, error });
   }
 
-  /** Stores a loaded value with its TTL and jitter (the store adds the stale window). */
-  #commit(key: K, value: V): void {
-    const { ttl, ttlJitter, clock } = this.#options;
+  /**
+   * The TTL of a loaded value, jitter included; throws a `TypeError` for a
+   * TTL function's invalid answer. Calls user code.
+   */
+  #ttlOf(key: K, value: V): number {
+    const { ttl, ttlJitter } = this.#options;
     let ttlMs = typeof ttl === 'number' ? ttl : ttl(value, key);
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) {
       throw new TypeError(
         `Expected \`ttlMs(value, key)\` to return a finite number >= 0, got ${describeValue(ttlMs)}`,
       );
     }
+    if (ttlMs > 0 && ttlJitter > 0) ttlMs *= 1 + ttlJitter * (2 * Math.random() - 1);
+    return ttlMs;
+  }
+
+  /** Stores a loaded value for `ttlMs` (the store adds the stale window); calls no user code. */
+  #commit(key: K, value: V, ttlMs: number): void {
     if (ttlMs === 0) {
       // Not stored, and an older stale value must not outlive the newer one.
       this.#entries.delete(key);
       return;
     }
-    if (ttlJitter > 0) ttlMs *= 1 + ttlJitter * (2 * Math.random() - 1);
-    const now = clock.now();
+    const now = this.#options.clock.now();
     this.#entries.set(key, value, now, now + ttlMs);
+  }
+
+  /** Whether `flight` still owns its key. */
+  #owns(flight: Flight<K, V>): boolean {
+    return this.#flights.get(flight.key) === flight;
   }
 
   /** Removes `flight` from the map if it still owns its key; returns whether it did. */
   #release(flight: Flight<K, V>): boolean {
-    if (this.#flights.get(flight.key) !== flight) return false;
+    if (!this.#owns(flight)) return false;
     this.#flights.delete(flight.key);
     return true;
   }
