@@ -1,4 +1,5 @@
 import type { LoadOptions } from '@aa/core';
+import type { SignalWatch } from './abort-fan-out.js';
 
 /** What a {@link Flight} tells the cache that started it. */
 export interface FlightOwner<K, V> {
@@ -90,33 +91,42 @@ export class Flight<K, V> {
   /**
    * Adds a caller. Without a signal the caller gets {@link promise} itself (no
    * allocation) and pins the load. With one, the caller gets its own promise,
-   * rejected with `signal.reason` if the signal aborts first; the load goes on
-   * for the others, and is abandoned when the last caller has left this way.
+   * rejected with the signal's reason if it aborts first, or at once if it has
+   * already aborted (a source's synchronous `load()` may have aborted it); the
+   * load goes on for the others, and is abandoned when the last caller has left
+   * this way.
+   *
+   * @param watch - the caller's signal, behind the one listener all its callers share.
    */
-  join(signal: AbortSignal | undefined): Promise<V> {
+  join(watch: SignalWatch | undefined): Promise<V> {
     this.#hasCallers = true;
-    if (signal === undefined) {
+    if (watch === undefined) {
       this.#pinned = true;
       return this.promise;
     }
     this.#leavableCallers++;
     return new Promise<V>((resolve, reject) => {
       const leave = () => {
-        reject(signal.reason);
+        const reason = watch.reason;
+        reject(reason);
         this.#leavableCallers--;
         this.#owner.callerLeft(this);
         if (this.#leavableCallers === 0 && !this.#pinned && !this.#settled) {
-          this.#owner.abandoned(this, signal.reason);
+          this.#owner.abandoned(this, reason);
         }
       };
-      signal.addEventListener('abort', leave, { once: true });
+      if (watch.aborted) {
+        leave();
+        return;
+      }
+      watch.add(leave);
       this.promise.then(
         (value) => {
-          signal.removeEventListener('abort', leave);
+          watch.delete(leave);
           resolve(value);
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', leave);
+          watch.delete(leave);
           reject(error);
         },
       );

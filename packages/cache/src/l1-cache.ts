@@ -1,22 +1,13 @@
 import { type CacheSource, describeValue } from '@aa/core';
+import { AbortFanOut, type SignalWatch } from './abort-fan-out.js';
 import type { Clock } from './clock.js';
 import { channels } from './diagnostics.js';
 import { EntryStore, NO_SLOT } from './entry-store.js';
 import { CacheDisposedError } from './errors.js';
+import { abortReason, type GetOptions, isAborted, signalOf } from './get-options.js';
 import { Loader } from './loader.js';
 import { type L1CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type CacheStats, StatsCounter } from './stats.js';
-
-/** Per-call options of {@link L1Cache.get}. */
-export interface GetOptions {
-  /**
-   * Aborting it rejects this caller at once with `signal.reason`; the shared load
-   * goes on for the other callers, and is cancelled (its source signal aborted)
-   * when every caller has gone. An already-aborted signal rejects at once
-   * without starting a load.
-   */
-  readonly signal?: AbortSignal | undefined;
-}
 
 /**
  * An in-process, TTL'd, bounded, stampede-protected cache in front of a
@@ -40,6 +31,7 @@ export class L1Cache<K, V> implements Disposable {
   readonly #entries: EntryStore<K, V>;
   readonly #stats = new StatsCounter();
   readonly #loader: Loader<K, V>;
+  readonly #signals = new AbortFanOut();
   #disposed = false;
 
   /**
@@ -127,13 +119,15 @@ export class L1Cache<K, V> implements Disposable {
    *   abort reason, a `LoadTimeoutError`, or a `CacheDisposedError`.
    */
   get(key: K, options?: GetOptions): Promise<V> {
-    const now = this.#clock.now();
-    const fresh = this.#entries.hit(key, now);
-    if (fresh !== undefined && options === undefined) {
-      this.#stats.hits++;
-      return fresh;
+    if (options === undefined) {
+      const fresh = this.#entries.hit(key, this.#clock.now());
+      if (fresh !== undefined) {
+        this.#stats.hits++;
+        return fresh;
+      }
+      return this.#miss(key, undefined);
     }
-    return this.#getSlowly(key, options?.signal, now, fresh);
+    return this.#getWith(key, options);
   }
 
   /**
@@ -200,23 +194,47 @@ export class L1Cache<K, V> implements Disposable {
     this.dispose();
   }
 
-  #getSlowly(key: K, signal: AbortSignal | undefined, now: number, fresh: Promise<V> | undefined) {
+  /**
+   * `get` with per-call options. They are read first and once: a getter may
+   * throw (the get rejects) or re-enter the cache, so nothing is looked up
+   * before it has run.
+   */
+  #getWith(key: K, options: GetOptions): Promise<V> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
+    const fresh = this.#entries.hit(key, this.#clock.now());
     if (fresh !== undefined) {
       this.#stats.hits++;
       return fresh;
     }
-    const stale = this.#staleAnswer(key, now);
+    return this.#miss(key, signal);
+  }
+
+  /** `get` of a key with no fresh entry: a stale answer, or a load started or joined. */
+  #miss(key: K, signal: AbortSignal | undefined): Promise<V> {
+    if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
+    const stale = this.#staleAnswer(key, this.#clock.now());
     if (stale !== undefined) return stale;
 
+    let watch: SignalWatch | undefined;
+    try {
+      watch = signal === undefined ? undefined : this.#signals.watch(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#stats.misses++;
     const flight = this.#loader.get(key);
     if (flight !== undefined) {
       this.#stats.coalescedWaits++;
-      return flight.join(signal);
+      return flight.join(watch);
     }
-    return this.#loader.start(key, false).join(signal);
+    return this.#loader.start(key, false).join(watch);
   }
 
   /**
