@@ -11,5 +11,5 @@ export {
 export { CACHE_ERROR_CODES, CacheDisposedError, isCacheError, LoadTimeoutError } from './errors.js';
 export type { GetOptions } from './get-options.js';
 export { L1Cache } from './l1-cache.js';
-export { L1_CACHE_DEFAULTS, type L1CacheOptions } from './options.js';
+export { L1_CACHE_DEFAULTS, type L1CacheOptions, MAX_DURATION_MS } from './options.js';
 export type { CacheStats } from './stats.js';

@@ -3,7 +3,7 @@ import { channels } from './diagnostics.js';
 import { type EntryStore, NO_SLOT } from './entry-store.js';
 import { LoadTimeoutError } from './errors.js';
 import { Flight, type FlightOwner } from './flight.js';
-import type { ResolvedOptions } from './options.js';
+import { type ResolvedOptions, saturated } from './options.js';
 import type { StatsCounter } from './stats.js';
 
 /**
@@ -240,6 +240,9 @@ export class Loader<K, V> {
         `Expected \`ttlMs(value, key)\` to return a finite number >= 0, got ${describeValue(ttlMs)}`,
       );
     }
+    // Saturated, so that neither the jitter nor the stale window added to it
+    // can reach Infinity.
+    ttlMs = saturated(ttlMs);
     if (ttlMs > 0 && ttlJitter > 0) ttlMs *= 1 + ttlJitter * (2 * Math.random() - 1);
     return ttlMs;
   }

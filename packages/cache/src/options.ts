@@ -5,6 +5,13 @@ import type { EvictionPolicyName } from './entry-store.js';
 /**
  * How an {@link L1Cache} keeps its entries. Every option is optional; those
  * beyond `ttlMs`, `maxEntries` and `clock` are off (or neutral) by default.
+ *
+ * Options are read once, each exactly once, at construction. Every duration
+ * (`ttlMs`, its function's answers, the stale windows, `failSafeRetryMs`,
+ * `notFoundTtlMs`) may be any finite number in its range, however large: one
+ * longer than {@link MAX_DURATION_MS} (2^53 - 1 ms, about 285,000 years) is
+ * treated as that, so a TTL, its jitter and a stale window added together stay
+ * finite. `loadTimeoutMs` is a timer and stays within `setTimeout`'s range.
  */
 export interface L1CacheOptions<K = unknown, V = unknown> {
   /**
@@ -51,7 +58,9 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    */
   readonly evictionPolicy?: EvictionPolicyName | undefined;
   /**
-   * Where time is read. Must be monotonic (never go backwards).
+   * Where time is read. Must be monotonic (never go backwards). Its `now`
+   * method is read once and called once at construction, whose reading must be
+   * a finite number within ±(2^53 - 1).
    *
    * @default monotonicClock (`performance.now()`)
    */
@@ -156,8 +165,16 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * The longest duration the cache works with, in ms: 2^53 - 1, about 285,000
+ * years. Longer durations are accepted and treated as this one, so that no sum
+ * of a TTL, its jitter and a stale window reaches `Infinity`.
+ */
+export const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER;
+
+/**
  * Checks `input` once, at construction, and fills in the defaults, so nothing on
- * the hot path validates again.
+ * the hot path validates again. Each option is read exactly once, so a getter
+ * cannot answer validation one way and later use another.
  *
  * @throws {TypeError} naming the option, what was expected and what was given.
  */
@@ -172,28 +189,15 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
       throw new TypeError(`Expected options among ${known}, got unknown option \`${name}\``);
     }
   }
-  const options = input as L1CacheOptions<K, V>;
+  const options = readOnce(input) as L1CacheOptions<K, V>;
   const defaults = L1_CACHE_DEFAULTS;
 
   const ttl =
     typeof options.ttlMs === 'function'
       ? options.ttlMs
-      : check('ttlMs', options.ttlMs, defaults.ttlMs, isPositive);
+      : saturated(check('ttlMs', options.ttlMs, defaults.ttlMs, isPositive));
 
-  const clock = options.clock === undefined ? monotonicClock : options.clock;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-    throw new TypeError(
-      `Expected \`clock\` to be an object with a \`now()\` method, got ${describeValue(clock)}`,
-    );
-  }
-  // Read once here so a broken clock fails now, not as entries that never (or
-  // always) expire; the hot path trusts it afterwards.
-  const reading: unknown = clock.now();
-  if (typeof reading !== 'number' || !Number.isFinite(reading)) {
-    throw new TypeError(
-      `Expected \`clock.now()\` to return a finite number, got ${describeValue(reading)}`,
-    );
-  }
+  const clock = resolveClock(options.clock);
 
   const evictionPolicy =
     options.evictionPolicy === undefined ? defaults.evictionPolicy : options.evictionPolicy;
@@ -208,17 +212,16 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
     throw new TypeError(`Expected \`name\` to be a non-empty string, got ${describeValue(name)}`);
   }
 
-  const staleWhileRevalidateMs = check(
-    'staleWhileRevalidateMs',
-    options.staleWhileRevalidateMs,
-    defaults.staleWhileRevalidateMs,
-    isDuration,
+  const staleWhileRevalidateMs = saturated(
+    check(
+      'staleWhileRevalidateMs',
+      options.staleWhileRevalidateMs,
+      defaults.staleWhileRevalidateMs,
+      isDuration,
+    ),
   );
-  const staleIfErrorMs = check(
-    'staleIfErrorMs',
-    options.staleIfErrorMs,
-    defaults.staleIfErrorMs,
-    isDuration,
+  const staleIfErrorMs = saturated(
+    check('staleIfErrorMs', options.staleIfErrorMs, defaults.staleIfErrorMs, isDuration),
   );
 
   return Object.freeze({
@@ -233,21 +236,67 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
         : check('loadTimeoutMs', options.loadTimeoutMs, 0, isTimeout),
     staleWhileRevalidateMs,
     staleIfErrorMs,
-    failSafeRetryMs: check(
-      'failSafeRetryMs',
-      options.failSafeRetryMs,
-      defaults.failSafeRetryMs,
-      isDuration,
+    failSafeRetryMs: saturated(
+      check('failSafeRetryMs', options.failSafeRetryMs, defaults.failSafeRetryMs, isDuration),
     ),
-    notFoundTtlMs: check(
-      'notFoundTtlMs',
-      options.notFoundTtlMs,
-      defaults.notFoundTtlMs,
-      isDuration,
+    notFoundTtlMs: saturated(
+      check('notFoundTtlMs', options.notFoundTtlMs, defaults.notFoundTtlMs, isDuration),
     ),
     name,
     staleWindowMs: Math.max(staleWhileRevalidateMs, staleIfErrorMs),
   });
+}
+
+/** A plain copy of the known options of `input`, each read once. */
+function readOnce(input: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const name of KNOWN_OPTIONS) {
+    try {
+      copy[name] = (input as Record<string, unknown>)[name];
+    } catch (error) {
+      throw new TypeError(`Expected \`${name}\` to be readable, got a getter that threw`, {
+        cause: error,
+      });
+    }
+  }
+  return copy;
+}
+
+/**
+ * The clock to use: the default, or `clock` with its `now` method read once and
+ * bound, after one reading has shown it works.
+ */
+function resolveClock(clock: unknown): Clock {
+  if (clock === undefined) return monotonicClock;
+  let now: unknown;
+  if (typeof clock === 'object' && clock !== null) {
+    try {
+      now = (clock as Clock).now;
+    } catch (error) {
+      throw new TypeError('Expected `clock.now` to be readable, got a getter that threw', {
+        cause: error,
+      });
+    }
+  }
+  if (typeof now !== 'function') {
+    throw new TypeError(
+      `Expected \`clock\` to be an object with a \`now()\` method, got ${describeValue(clock)}`,
+    );
+  }
+  // Read once here so a broken clock fails now, not as entries that never (or
+  // always) expire; the hot path trusts it afterwards. Readings beyond 2^53 ms
+  // would swallow a TTL added to them.
+  const reading: unknown = now.call(clock);
+  if (
+    typeof reading !== 'number' ||
+    !Number.isFinite(reading) ||
+    Math.abs(reading) > MAX_DURATION_MS
+  ) {
+    throw new TypeError(
+      `Expected \`clock.now()\` to return a finite number from -${MAX_DURATION_MS} to ${MAX_DURATION_MS}, got ${describeValue(reading)}`,
+    );
+  }
+  return Object.freeze({ now: now.bind(clock) as () => number });
 }
 
 /** A numeric constraint and how to say it in an error message. */
@@ -286,4 +335,9 @@ function check(name: string, value: unknown, fallback: number, constraint: Const
     );
   }
   return value;
+}
+
+/** `ms`, or {@link MAX_DURATION_MS} if it is longer. */
+export function saturated(ms: number): number {
+  return Math.min(ms, MAX_DURATION_MS);
 }
