@@ -1,4 +1,4 @@
-export { type Clock, monotonicClock } from './clock.js';
+export { type Clock, monotonicClock, TaskClock } from './clock.js';
 export {
   CACHE_CHANNELS,
   type ClearEvent,
