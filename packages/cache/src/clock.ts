@@ -21,11 +21,14 @@ export interface Clock {
  * than the rest of a cache hit together, and a task that serves many hits
  * (a loop of `await cache.get(key)`) needs one reading, not one per hit.
  *
- * How: the first reading queues a `process.nextTick` callback that forgets it.
- * Node runs the tick queue only once the microtask queue is empty, so the
- * reading lasts through the task's whole chain of awaits, and the tick queue
- * is always drained before the event loop moves on to the next callback, so it
- * never reaches another task, whichever phase of the loop the task ran in.
+ * How: the first reading queues a microtask that queues a `process.nextTick`
+ * callback, which forgets it. Node drains the tick queue before moving on to
+ * the next callback, whichever phase of the loop it is in, so the reading never
+ * reaches another task. A tick queued from a microtask runs only once the
+ * microtask queue is empty, so the reading lasts through the task's whole chain
+ * of promise callbacks and awaits (a tick queued directly would run before the
+ * microtasks a callback queued, and a value committed there would read a
+ * clock other than the one its load answered on).
  * (An earlier design forgot the reading in a `setImmediate`, once per loop
  * iteration; a reading first taken in an immediate then survived into the
  * next iteration's timers.)
@@ -33,7 +36,8 @@ export interface Clock {
  * The bound: a reading is at most as old as the task that reads it has been
  * running, so an entry is served past its expiry by at most that long. A long
  * synchronous task, or an endless chain of microtasks, stretches it. Under fake
- * timers that fake `process.nextTick`, the reading is never forgotten; inject a
+ * timers that fake `queueMicrotask` or `process.nextTick`, the reading may
+ * never be forgotten; inject a
  * clock there. Inject `{ now: () => performance.now() }` to read the clock on
  * every call instead.
  *
@@ -46,13 +50,16 @@ export class TaskClock implements Clock {
   readonly #forget = (): void => {
     this.#reading = undefined;
   };
+  readonly #forgetOnceMicrotasksAreDone = (): void => {
+    process.nextTick(this.#forget);
+  };
 
   /** The time at the first call in the current task, in ms from `performance.timeOrigin`. */
   now(): number {
     if (this.#reading !== undefined) return this.#reading;
     const reading = performance.now();
     this.#reading = reading;
-    process.nextTick(this.#forget);
+    queueMicrotask(this.#forgetOnceMicrotasksAreDone);
     return reading;
   }
 }

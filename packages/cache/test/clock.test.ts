@@ -36,6 +36,26 @@ describe('TaskClock', () => {
     }
   });
 
+  it("keeps a reading taken in a callback's synchronous part for the microtasks it queued", async () => {
+    // A source answering in a timer reads the clock, then settles a promise;
+    // the cache commits in a promise callback: both must see one time.
+    const clock = new TaskClock();
+    const readings = await new Promise<number[]>((resolve) => {
+      setTimeout(() => {
+        process.nextTick(() => {});
+        const answered = clock.now();
+        busy(2);
+        Promise.resolve()
+          .then(() => busy(1))
+          .then(async () => {
+            await null;
+            resolve([answered, clock.now()]);
+          });
+      }, 1);
+    });
+    expect(readings[1]).toBe(readings[0]);
+  });
+
   it('forgets a reading taken in a setImmediate callback before the next timer runs', async () => {
     // The reading must not outlive its task: a timer due while an immediate
     // ran long must see the time it actually runs at.
