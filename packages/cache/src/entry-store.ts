@@ -1,23 +1,34 @@
-import type { EvictionPolicy } from './eviction-policy.js';
+import type { RemovalCause } from './diagnostics.js';
+import type { EvictionPolicy, EvictionPolicyFactory } from './eviction-policy.js';
+import { evictionPolicyFor } from './eviction-policy-factory.js';
 import { hashKey } from './key-hash.js';
-import { LruPolicy } from './lru-policy.js';
+import { L1_CACHE_DEFAULTS } from './options.js';
 import { NO_SLOT } from './slot-lists.js';
 import { TimerWheel } from './timer-wheel.js';
-import { WindowTinyLfuPolicy } from './window-tinylfu-policy.js';
 
 export { NO_SLOT };
 
 const INITIAL_CAPACITY = 64;
 
-/** Which entry goes when the store is full: see {@link L1CacheOptions.evictionPolicy}. */
-export type EvictionPolicyName = 'w-tinylfu' | 'lru';
-
-/** Why entries left the store on their own, counted for `stats()`. */
+/** Why entries left the store on their own or were replaced, counted for `stats()`. */
 export interface RemovalCounts {
   /** Entries evicted to stay within `maxEntries`. */
   readonly evictions: number;
   /** Entries removed because they outlived every window they could be served in. */
   readonly expirations: number;
+  /** Entries replaced by a newer load of their key. */
+  readonly replacements: number;
+}
+
+/** Who hears of each entry that leaves the store, and whether it wants to. */
+export interface RemovalListener<K> {
+  /** Whether removals are to be reported now; asked before recording each one. */
+  wants(): boolean;
+  /**
+   * `key`'s entry left for `cause`. Called once the store is consistent again,
+   * at the end of the store method that removed it: it may call the store.
+   */
+  removed(key: K, cause: RemovalCause): void;
 }
 
 /**
@@ -70,10 +81,14 @@ export class EntryStore<K, V> {
   #nextFreshSlot = 0;
   #evictions = 0;
   #expirations = 0;
-  readonly #onEvict: ((key: K) => void) | undefined;
+  #replacements = 0;
+  readonly #listener: RemovalListener<K> | undefined;
+  /** Removals to report once the current store method is done; usually none. */
+  #pendingKeys: K[] = [];
+  #pendingCauses: RemovalCause[] = [];
   readonly #expireSlot = (slot: number): void => {
     this.#expirations++;
-    this.#deleteSlot(slot);
+    this.#removeSlot(slot, 'expired');
   };
 
   /**
@@ -82,15 +97,17 @@ export class EntryStore<K, V> {
    * @param staleWindowMs - how long a value is kept past its freshness, for
    *   the stale windows (0: removed as it expires); a fail-safe retry time is
    *   kept per entry only when it is positive.
-   * @param policy - which entry is evicted when the store is full.
-   * @param onEvict - told the key of each entry evicted for room.
+   * @param policy - builds the policy that picks which entry is evicted when
+   *   the store is full.
+   * @default policy - W-TinyLFU, the cache's own default.
+   * @param listener - told of each entry that leaves, with its cause.
    */
   constructor(
     maxEntries: number,
     now: number,
     staleWindowMs: number,
-    policy: EvictionPolicyName = 'lru',
-    onEvict?: (key: K) => void,
+    policy: EvictionPolicyFactory = evictionPolicyFor(L1_CACHE_DEFAULTS.evictionPolicy, maxEntries),
+    listener?: RemovalListener<K>,
   ) {
     this.#maxEntries = maxEntries;
     this.#staleWindowMs = staleWindowMs;
@@ -102,12 +119,9 @@ export class EntryStore<K, V> {
     this.#promises = new Array(this.#capacity);
     this.#freshUntil = new Float64Array(this.#capacity);
     this.#retryAt = staleWindowMs > 0 ? new Float64Array(this.#capacity) : undefined;
-    this.#policy =
-      policy === 'lru'
-        ? new LruPolicy(this.#capacity)
-        : new WindowTinyLfuPolicy(maxEntries, this.#capacity);
+    this.#policy = policy(this.#capacity);
     this.#removal = new TimerWheel(this.#capacity, now, (slot) => this.#removeAt(slot));
-    this.#onEvict = onEvict;
+    this.#listener = listener;
   }
 
   /** Entries held: fresh, stale within a window, and expired ones not yet reclaimed. */
@@ -115,9 +129,13 @@ export class EntryStore<K, V> {
     return this.#slotOf.size;
   }
 
-  /** Evictions and expirations since construction. */
+  /** Evictions, expirations and replacements since construction. */
   get removals(): RemovalCounts {
-    return { evictions: this.#evictions, expirations: this.#expirations };
+    return {
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      replacements: this.#replacements,
+    };
   }
 
   /**
@@ -185,6 +203,7 @@ export class EntryStore<K, V> {
    */
   set(key: K, value: V, now: number, freshUntil: number): void {
     this.#store(key, value, undefined, now, freshUntil);
+    this.#report();
   }
 
   /**
@@ -194,28 +213,36 @@ export class EntryStore<K, V> {
    */
   setNegative(key: K, promise: Promise<V>, now: number, until: number): void {
     this.#store(key, undefined, promise, now, until);
+    this.#report();
   }
 
-  /** Deletes `key`'s entry; returns whether there was one. */
-  delete(key: K): boolean {
+  /** Deletes `key`'s entry for `cause`; returns whether there was one. */
+  delete(key: K, cause: 'invalidated' | 'replaced'): boolean {
     const slot = this.#slotOf.get(key);
     if (slot === undefined) return false;
-    this.#deleteSlot(slot);
+    if (cause === 'replaced') this.#replacements++;
+    this.#removeSlot(slot, cause);
+    this.#report();
     return true;
   }
 
   /** Deletes `slot`'s entry because it has outlived its windows. */
   expire(slot: number): void {
     this.#expireSlot(slot);
+    this.#report();
   }
 
   /** Reclaims every entry whose removal deadline has passed by `now`. */
   reclaim(now: number): void {
     this.#removal.advance(now, this.#expireSlot);
+    this.#report();
   }
 
-  /** Deletes every entry and lets go of every key and value. */
+  /** Deletes every entry (cause `'cleared'`) and lets go of every key and value. */
   clear(now: number): void {
+    if (this.#listener?.wants() === true) {
+      for (const key of this.#slotOf.keys()) this.#pending(key, 'cleared');
+    }
     this.#slotOf.clear();
     // Emptied in place: new arrays would double the memory for a moment, and
     // a disposed cache would hold arrays it never uses.
@@ -228,6 +255,7 @@ export class EntryStore<K, V> {
     this.#nextFreshSlot = 0;
     this.#policy.clear();
     this.#removal.clear(now);
+    this.#report();
   }
 
   #store(
@@ -239,12 +267,14 @@ export class EntryStore<K, V> {
   ): void {
     let slot = this.#slotOf.get(key);
     if (slot !== undefined) {
+      this.#replacements++;
+      if (this.#listener?.wants() === true) this.#pending(key, 'replaced');
       this.#policy.onUpdate(slot);
       this.#fill(slot, value, promise, freshUntil);
       this.#removal.reschedule(slot);
       return;
     }
-    this.reclaim(now);
+    this.#removal.advance(now, this.#expireSlot);
     slot = this.#allocateSlot();
     this.#slotOf.set(key, slot);
     this.#keys[slot] = key;
@@ -291,10 +321,34 @@ export class EntryStore<K, V> {
   }
 
   #evict(slot: number): void {
-    const key = this.#keys[slot] as K;
     this.#evictions++;
+    this.#removeSlot(slot, 'evicted');
+  }
+
+  #removeSlot(slot: number, cause: RemovalCause): void {
+    if (this.#listener?.wants() === true) this.#pending(this.#keys[slot] as K, cause);
     this.#deleteSlot(slot);
-    this.#onEvict?.(key);
+  }
+
+  #pending(key: K, cause: RemovalCause): void {
+    this.#pendingKeys.push(key);
+    this.#pendingCauses.push(cause);
+  }
+
+  /**
+   * Tells the listener of the removals of the store method ending now. Last
+   * thing a public method does: the listener may call back into the store.
+   */
+  #report(): void {
+    if (this.#pendingKeys.length === 0) return;
+    const keys = this.#pendingKeys;
+    const causes = this.#pendingCauses;
+    this.#pendingKeys = [];
+    this.#pendingCauses = [];
+    const listener = this.#listener as RemovalListener<K>;
+    for (let index = 0; index < keys.length; index++) {
+      listener.removed(keys[index] as K, causes[index] as RemovalCause);
+    }
   }
 
   #deleteSlot(slot: number): void {

@@ -23,3 +23,9 @@ export interface EvictionPolicy {
 }
 
 export { NO_SLOT };
+
+/** Which entry goes when the cache is full: see {@link L1CacheOptions.evictionPolicy}. */
+export type EvictionPolicyName = 'w-tinylfu' | 'lru';
+
+/** Builds the eviction policy of a store with room for `capacity` slots (it grows them later). */
+export type EvictionPolicyFactory = (capacity: number) => EvictionPolicy;

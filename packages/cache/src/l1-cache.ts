@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { channels } from './diagnostics.js';
 import { EntryStore, NO_SLOT } from './entry-store.js';
 import { CacheDisposedError } from './errors.js';
+import { evictionPolicyFor } from './eviction-policy-factory.js';
 import { abortReason, type GetOptions, isAborted, signalOf } from './get-options.js';
 import { Loader } from './loader.js';
 import { type L1CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -55,9 +56,15 @@ export class L1Cache<K, V> implements Disposable {
       maxEntries,
       clock.now(),
       staleWindowMs,
-      evictionPolicy,
-      (key) => {
-        if (channels.evict.hasSubscribers) channels.evict.publish({ cache: name, key });
+      evictionPolicyFor(evictionPolicy, maxEntries),
+      {
+        wants: () => channels.remove.hasSubscribers || channels.evict.hasSubscribers,
+        removed: (key, cause) => {
+          if (cause === 'evicted' && channels.evict.hasSubscribers) {
+            channels.evict.publish({ cache: name, key });
+          }
+          if (channels.remove.hasSubscribers) channels.remove.publish({ cache: name, key, cause });
+        },
       },
     );
     this.#loader = new Loader(source, this.#options, this.#entries, this.#stats);
@@ -151,7 +158,7 @@ export class L1Cache<K, V> implements Disposable {
     // Reclaim first, so an entry long expired counts as an expiration, not as
     // an invalidation, whether or not anything reclaimed it before.
     this.#entries.reclaim(this.#clock.now());
-    const hadEntry = this.#entries.delete(key);
+    const hadEntry = this.#entries.delete(key, 'invalidated');
     if (hadEntry) this.#stats.invalidations++;
     if (channels.invalidate.hasSubscribers) {
       channels.invalidate.publish({ cache: this.#options.name, key, hadEntry });
@@ -221,6 +228,8 @@ export class L1Cache<K, V> implements Disposable {
     if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
     const stale = this.#staleAnswer(key, this.#clock.now());
     if (stale !== undefined) return stale;
+    // A removal subscriber may have disposed the cache meanwhile.
+    if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
 
     let watch: SignalWatch | undefined;
     try {

@@ -205,7 +205,7 @@ export class Loader<K, V> {
     if (isStorageError(error, 'NotFound')) {
       if (notFoundTtlMs > 0)
         this.#entries.setNegative(key, flight.promise, now, now + notFoundTtlMs);
-      else this.#entries.delete(key);
+      else this.#entries.delete(key, 'replaced');
       flight.reject(error);
       return;
     }
@@ -251,7 +251,7 @@ export class Loader<K, V> {
   #commit(key: K, value: V, ttlMs: number): void {
     if (ttlMs === 0) {
       // Not stored, and an older stale value must not outlive the newer one.
-      this.#entries.delete(key);
+      this.#entries.delete(key, 'replaced');
       return;
     }
     const now = this.#options.clock.now();

@@ -1,6 +1,6 @@
 import { describeValue } from '@aa/core';
 import { type Clock, monotonicClock } from './clock.js';
-import type { EvictionPolicyName } from './entry-store.js';
+import type { EvictionPolicyName } from './eviction-policy.js';
 
 /**
  * How an {@link L1Cache} keeps its entries. Every option is optional; those

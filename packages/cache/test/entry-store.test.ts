@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EntryStore, NO_SLOT } from '../src/entry-store.js';
+import { evictionPolicyFor } from '../src/eviction-policy-factory.js';
 import { TimerWheel } from '../src/timer-wheel.js';
 
 /** A promise already rejected with a not-found error, its rejection handled. */
@@ -43,7 +44,7 @@ describe('EntryStore', () => {
     expect(store.valueAt(store.find('k1'))).toBe(1);
     store.reclaim(600);
     expect(store.size).toBe(0);
-    expect(store.removals).toEqual({ evictions: 0, expirations: 10 });
+    expect(store.removals).toEqual({ evictions: 0, expirations: 10, replacements: 0 });
   });
 
   it('renews an overwritten entry in removal order', () => {
@@ -55,7 +56,7 @@ describe('EntryStore', () => {
   });
 
   it('renews an overwritten entry in recency order', () => {
-    const store = new EntryStore<string, number>(2, 0, 0, 'lru');
+    const store = new EntryStore<string, number>(2, 0, 0, evictionPolicyFor('lru', 2));
     store.set('a', 1, 0, 100);
     store.set('b', 2, 0, 100);
     store.set('a', 3, 1, 100);
@@ -122,7 +123,12 @@ describe('EntryStore', () => {
 
   it('evicts the least recently used entry and reports its key', () => {
     const evicted: string[] = [];
-    const store = new EntryStore<string, number>(2, 0, 0, 'lru', (key) => evicted.push(key));
+    const store = new EntryStore<string, number>(2, 0, 0, evictionPolicyFor('lru', 2), {
+      wants: () => true,
+      removed: (key, cause) => {
+        if (cause === 'evicted') evicted.push(key);
+      },
+    });
     store.set('a', 1, 0, 100);
     store.set('b', 2, 0, 100);
     store.hit('a', 1);

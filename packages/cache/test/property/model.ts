@@ -40,7 +40,7 @@ export class CacheModel {
   disposed = false;
   readonly flights: ModelFlight[] = [];
   readonly callers: ModelCaller[] = [];
-  readonly #counters: Mutable<Omit<CacheStats, 'evictions' | 'expirations'>> = {
+  readonly #counters: Mutable<Omit<CacheStats, 'evictions' | 'expirations' | 'replacements'>> = {
     hits: 0,
     staleHits: 0,
     misses: 0,
@@ -390,7 +390,7 @@ export class CacheModel {
       return;
     }
     if (ttl === 0) {
-      this.#entries.delete(flight.key);
+      this.#entries.replace(flight.key);
     } else {
       const freshUntil = this.now + ttl;
       const entry: ModelEntry = {
@@ -432,7 +432,7 @@ export class CacheModel {
         };
         this.#entries.store(key, entry, now);
       } else {
-        this.#entries.delete(key);
+        this.#entries.replace(key);
       }
       this.#settle(flight, error);
       return;
