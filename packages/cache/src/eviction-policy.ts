@@ -1,5 +1,3 @@
-import { NO_SLOT } from './slot-lists.js';
-
 /**
  * Decides which entry leaves when the store is over its bound, from what it is
  * told of insertions, uses and removals of slots. Implementations:
@@ -21,8 +19,6 @@ export interface EvictionPolicy {
   /** Forgets every slot. */
   clear(): void;
 }
-
-export { NO_SLOT };
 
 /** Which entry goes when the cache is full: see {@link L1CacheOptions.evictionPolicy}. */
 export type EvictionPolicyName = 'w-tinylfu' | 'lru';

@@ -2,9 +2,10 @@ import { type CacheSource, describeValue } from '@aa/core';
 import { AbortFanOut, type SignalWatch } from './abort-fan-out.js';
 import type { Clock } from './clock.js';
 import { channels } from './diagnostics.js';
-import { EntryStore, NO_SLOT } from './entry-store.js';
+import { EntryStore } from './entry-store.js';
 import { CacheDisposedError } from './errors.js';
 import { evictionPolicyFor } from './eviction-policy-factory.js';
+import { Freshness } from './freshness.js';
 import { abortReason, type GetOptions, isAborted, signalOf } from './get-options.js';
 import { Loader } from './loader.js';
 import { type L1CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -51,11 +52,12 @@ export class L1Cache<K, V> implements Disposable {
     this.#source = source;
     this.#options = resolveOptions<K, V>(options);
     this.#clock = this.#options.clock;
-    const { staleWindowMs, maxEntries, evictionPolicy, clock, name } = this.#options;
+    const { maxEntries, evictionPolicy, clock, name } = this.#options;
+    const freshness = new Freshness<K, V>(this.#options);
     this.#entries = new EntryStore<K, V>(
       maxEntries,
       clock.now(),
-      staleWindowMs,
+      freshness,
       evictionPolicyFor(evictionPolicy, maxEntries),
       {
         wants: () => channels.remove.hasSubscribers || channels.evict.hasSubscribers,
@@ -67,7 +69,7 @@ export class L1Cache<K, V> implements Disposable {
         },
       },
     );
-    this.#loader = new Loader(source, this.#options, this.#entries, this.#stats);
+    this.#loader = new Loader(source, this.#options, this.#entries, freshness, this.#stats);
   }
 
   /** The wrapped source. */
@@ -248,32 +250,16 @@ export class L1Cache<K, V> implements Disposable {
 
   /**
    * What `get` answers at once for a key whose entry is not fresh: its stale
-   * value within a stale window, refreshing it in the background where that
-   * applies; otherwise `undefined`, and an entry past every window is removed.
+   * value, as the store allows, refreshing it in the background where that
+   * applies; otherwise `undefined`.
    */
   #staleAnswer(key: K, now: number): Promise<V> | undefined {
-    const entries = this.#entries;
-    const slot = entries.find(key);
-    if (slot === NO_SLOT) return undefined;
-    const expiredAt = entries.freshUntil(slot);
-    if (entries.isNegative(slot) || now >= expiredAt + this.#options.staleWindowMs) {
-      entries.expire(slot);
-      return undefined;
-    }
-    const retryAt = entries.retryAt(slot);
-    const { staleWhileRevalidateMs, staleIfErrorMs } = this.#options;
-    const revalidating = now < expiredAt + staleWhileRevalidateMs;
-    // After a failed load the key is left alone until retryAt: the stale value
-    // answers meanwhile, within either window.
-    if (!revalidating && !(now < expiredAt + staleIfErrorMs && now < retryAt)) return undefined;
+    const stale = this.#entries.staleAnswer(key, now);
+    if (stale === undefined) return undefined;
     this.#stats.staleHits++;
-    entries.touch(slot);
-    // Read before the refresh starts: a source may invalidate, clear or dispose
-    // from inside load(), emptying the slot.
-    const stale = entries.promiseAt(slot);
-    if (revalidating && now >= retryAt && this.#loader.get(key) === undefined) {
-      this.#loader.start(key, true);
-    }
-    return stale;
+    // The answer is read before the refresh starts: a source may invalidate,
+    // clear or dispose from inside load().
+    if (stale.refresh && this.#loader.get(key) === undefined) this.#loader.start(key, true);
+    return stale.promise;
   }
 }

@@ -1,9 +1,10 @@
-import { type CacheSource, describeValue, isStorageError } from '@aa/core';
+import { type CacheSource, isStorageError } from '@aa/core';
 import { channels } from './diagnostics.js';
-import { type EntryStore, NO_SLOT } from './entry-store.js';
+import type { EntryStore } from './entry-store.js';
 import { LoadTimeoutError } from './errors.js';
 import { Flight, type FlightOwner } from './flight.js';
-import { type ResolvedOptions, saturated } from './options.js';
+import type { Freshness } from './freshness.js';
+import type { ResolvedOptions } from './options.js';
 import type { StatsCounter } from './stats.js';
 
 /**
@@ -24,6 +25,7 @@ export class Loader<K, V> {
   readonly #source: CacheSource<K, V>;
   readonly #options: ResolvedOptions<K, V>;
   readonly #entries: EntryStore<K, V>;
+  readonly #freshness: Freshness<K, V>;
   readonly #stats: StatsCounter;
   /** The flight that owns each key. */
   readonly #flights = new Map<K, Flight<K, V>>();
@@ -47,11 +49,13 @@ export class Loader<K, V> {
     source: CacheSource<K, V>,
     options: ResolvedOptions<K, V>,
     entries: EntryStore<K, V>,
+    freshness: Freshness<K, V>,
     stats: StatsCounter,
   ) {
     this.#source = source;
     this.#options = options;
     this.#entries = entries;
+    this.#freshness = freshness;
     this.#stats = stats;
   }
 
@@ -148,7 +152,7 @@ export class Loader<K, V> {
       // User code: the TTL function may invalidate, clear or dispose, so it
       // runs while the flight still owns its key, and ownership is asked
       // again once it has returned.
-      ttlMs = this.#ttlOf(flight.key, value);
+      ttlMs = this.#freshness.ttlOf(value, flight.key);
     } catch (error) {
       // A faulty `ttlMs` function fails the load like a backend error would,
       // throttling and fail-safe included, so it cannot cause a reload storm.
@@ -158,7 +162,9 @@ export class Loader<K, V> {
       return;
     }
     if (flight.settled) return;
-    if (this.#release(flight)) this.#commit(flight.key, value, ttlMs);
+    if (this.#release(flight)) {
+      this.#entries.commit(flight.key, value, this.#options.clock.now(), ttlMs);
+    }
     flight.resolve(value);
   }
 
@@ -194,68 +200,29 @@ export class Loader<K, V> {
 
   /**
    * Decides what the callers of a failed load that owned its key get: a
-   * `NotFound` is remembered (negative caching) and replaces any stale value;
-   * another error is answered with the stale value when fail-safe allows, and
-   * the key is then left alone for `failSafeRetryMs`; otherwise the error itself.
+   * `NotFound` is committed (remembered, with negative caching) and replaces
+   * any stale value; another error is answered with the stale value when the
+   * store falls back to one (fail-safe); otherwise the error itself.
    */
   #failOwned(flight: Flight<K, V>, error: unknown): void {
     const { key } = flight;
-    const { clock, notFoundTtlMs, staleIfErrorMs, failSafeRetryMs, name } = this.#options;
-    const now = clock.now();
+    const now = this.#options.clock.now();
     if (isStorageError(error, 'NotFound')) {
-      if (notFoundTtlMs > 0)
-        this.#entries.setNegative(key, flight.promise, now, now + notFoundTtlMs);
-      else this.#entries.delete(key, 'replaced');
+      this.#entries.commitNotFound(key, flight.promise, now);
       flight.reject(error);
       return;
     }
-    const slot = this.#entries.find(key);
-    if (slot === NO_SLOT || this.#entries.isNegative(slot)) {
-      flight.reject(error);
-      return;
-    }
-    this.#entries.setRetryAt(slot, now + failSafeRetryMs);
-    // Not negative, so the slot holds a value, `undefined` included if the
-    // source resolved with it.
-    const stale = this.#entries.valueAt(slot) as V;
-    if (now >= this.#entries.freshUntil(slot) + staleIfErrorMs) {
+    const fallback = this.#entries.loadFailed(key, now);
+    if (fallback === undefined) {
       flight.reject(error);
       return;
     }
     if (flight.hasCallers) this.#stats.failSafeFallbacks++;
     // Decided and handed over before a subscriber, which may invalidate, runs.
-    flight.resolve(stale);
-    if (channels.failSafe.hasSubscribers) channels.failSafe.publish({ cache: name, key, error });
-  }
-
-  /**
-   * The TTL of a loaded value, jitter included; throws a `TypeError` for a
-   * TTL function's invalid answer. Calls user code.
-   */
-  #ttlOf(key: K, value: V): number {
-    const { ttl, ttlJitter } = this.#options;
-    let ttlMs = typeof ttl === 'number' ? ttl : ttl(value, key);
-    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) {
-      throw new TypeError(
-        `Expected \`ttlMs(value, key)\` to return a finite number >= 0, got ${describeValue(ttlMs)}`,
-      );
+    flight.resolve(fallback.value);
+    if (channels.failSafe.hasSubscribers) {
+      channels.failSafe.publish({ cache: this.#options.name, key, error });
     }
-    // Saturated, so that neither the jitter nor the stale window added to it
-    // can reach Infinity.
-    ttlMs = saturated(ttlMs);
-    if (ttlMs > 0 && ttlJitter > 0) ttlMs *= 1 + ttlJitter * (2 * Math.random() - 1);
-    return ttlMs;
-  }
-
-  /** Stores a loaded value for `ttlMs` (the store adds the stale window); calls no user code. */
-  #commit(key: K, value: V, ttlMs: number): void {
-    if (ttlMs === 0) {
-      // Not stored, and an older stale value must not outlive the newer one.
-      this.#entries.delete(key, 'replaced');
-      return;
-    }
-    const now = this.#options.clock.now();
-    this.#entries.set(key, value, now, now + ttlMs);
   }
 
   /** Whether `flight` still owns its key. */

@@ -78,7 +78,8 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    * For this many milliseconds after an entry expires, `get` returns the stale
    * value at once and starts one background refresh for the key (joining any load
    * of it already in flight). A failed refresh is counted and published, never an
-   * unhandled rejection; the stale value stays until the window ends.
+   * unhandled rejection; the stale value stays until the window ends, and the
+   * key is not refreshed again for `failSafeRetryMs`.
    *
    * @default 0 (off)
    */
@@ -93,8 +94,13 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    */
   readonly staleIfErrorMs?: number | undefined;
   /**
-   * With `staleIfErrorMs`: after a load has failed and a stale value was served
-   * instead, how long before the key may be loaded again.
+   * With either stale window: after a load or background refresh of a key that
+   * still holds a value kept past its freshness has failed (a timeout included,
+   * a `NotFound` excluded), how long before the key is loaded again, whether or
+   * not that failure was answered with the stale value. Meanwhile `get` answers
+   * with the stale value while a window allows it (without starting a refresh),
+   * and otherwise loads. Without a stale window nothing is held past its
+   * freshness, so nothing is held off.
    *
    * @default 1_000
    */
@@ -129,8 +135,6 @@ export interface ResolvedOptions<K, V> {
   readonly failSafeRetryMs: number;
   readonly notFoundTtlMs: number;
   readonly name: string;
-  /** How long past its freshness an entry is kept: the longer stale window. */
-  readonly staleWindowMs: number;
 }
 
 /** Defaults of {@link L1CacheOptions}. */
@@ -243,7 +247,6 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
       check('notFoundTtlMs', options.notFoundTtlMs, defaults.notFoundTtlMs, isDuration),
     ),
     name,
-    staleWindowMs: Math.max(staleWhileRevalidateMs, staleIfErrorMs),
   });
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EntryStore } from '../src/entry-store.js';
 import { evictionPolicyFor } from '../src/eviction-policy-factory.js';
 import { FrequencySketch } from '../src/frequency-sketch.js';
+import { Freshness } from '../src/freshness.js';
 import { hashKey } from '../src/key-hash.js';
 
 /**
@@ -143,7 +144,7 @@ describe('WindowTinyLfuPolicy', () => {
     const store = new EntryStore<string, string>(
       maxEntries,
       0,
-      0,
+      new Freshness({}),
       evictionPolicyFor('w-tinylfu', maxEntries),
       {
         wants: () => true,
