@@ -1,5 +1,6 @@
 import type { LoadOptions } from '@aa/core';
 import type { SignalWatch } from './abort-fan-out.js';
+import type { Scheduler } from './scheduler.js';
 
 /** What a {@link Flight} tells the cache that started it. */
 export interface FlightOwner<K, V> {
@@ -36,7 +37,8 @@ export class Flight<K, V> {
   #aborted = false;
   /** What the source is handed: its `signal` materialises only if read. */
   readonly loadOptions: LoadOptions;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
+  #scheduler: Scheduler | undefined;
   /** Callers that joined with a signal and have not left. */
   #leavableCallers = 0;
   /** Whether a caller that cannot leave (no signal) joined, or the load is a refresh. */
@@ -133,10 +135,10 @@ export class Flight<K, V> {
     });
   }
 
-  /** Calls `onTimeout` after `ms` unless the flight settles first; never keeps the process alive. */
-  startTimer(ms: number, onTimeout: () => void): void {
-    this.#timer = setTimeout(onTimeout, ms);
-    this.#timer.unref();
+  /** Calls `onTimeout` after `ms`, on `scheduler`, unless the flight settles first. */
+  startTimer(scheduler: Scheduler, ms: number, onTimeout: () => void): void {
+    this.#scheduler = scheduler;
+    this.#timer = scheduler.setTimeout(onTimeout, ms);
   }
 
   /** Fulfils every caller with `value`; returns false if the outcome was already decided. */
@@ -164,7 +166,7 @@ export class Flight<K, V> {
   #finish(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#scheduler !== undefined) this.#scheduler.clearTimeout(this.#timer);
     this.#owner.settled(this);
     return true;
   }

@@ -15,4 +15,5 @@ export type { EvictionPolicyName } from './eviction-policy.js';
 export type { GetOptions } from './get-options.js';
 export { L1Cache } from './l1-cache.js';
 export { L1_CACHE_DEFAULTS, type L1CacheOptions, MAX_DURATION_MS } from './options.js';
+export { type Scheduler, systemScheduler } from './scheduler.js';
 export type { CacheStats } from './stats.js';

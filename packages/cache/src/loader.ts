@@ -109,7 +109,7 @@ export class Loader<K, V> {
     // timer already there to clear.
     const timeoutMs = this.#options.loadTimeoutMs;
     if (timeoutMs !== undefined) {
-      flight.startTimer(timeoutMs, () => this.#timeOut(flight, timeoutMs));
+      flight.startTimer(this.#options.scheduler, timeoutMs, () => this.#timeOut(flight, timeoutMs));
     }
     let loading: Promise<V>;
     try {

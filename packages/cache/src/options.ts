@@ -1,6 +1,10 @@
 import { describeValue } from '@aa/core';
-import { type Clock, monotonicClock } from './clock.js';
+import type { Clock } from './clock.js';
 import type { EvictionPolicyName } from './eviction-policy.js';
+import type { Scheduler } from './scheduler.js';
+import { MAX_DURATION_MS, resolveTime } from './time-source.js';
+
+export { MAX_DURATION_MS };
 
 /**
  * How an {@link L1Cache} keeps its entries. Every option is optional; those
@@ -66,6 +70,16 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    */
   readonly clock?: Clock | undefined;
   /**
+   * Where time is read and timers are set (`{ now, setTimeout, clearTimeout }`):
+   * every wait of the cache (today, `loadTimeoutMs`) goes through it, so a
+   * `ManualScheduler` from `@aa/testing` drives expiry and timeouts alike, and
+   * an application may share one with its invalidation transports. Each method
+   * is read once; `now` as `clock` is. Give this or `clock`, not both.
+   *
+   * @default systemScheduler (`monotonicClock` and `unref()`'d Node timers)
+   */
+  readonly scheduler?: Scheduler | undefined;
+  /**
    * A load that has not settled after this many milliseconds rejects every
    * caller waiting on it with a `LoadTimeoutError` (or, with `staleIfErrorMs`, a
    * stale value), aborts the signal handed to the source, and frees the key for
@@ -128,7 +142,9 @@ export interface ResolvedOptions<K, V> {
   readonly ttlJitter: number;
   readonly maxEntries: number;
   readonly evictionPolicy: EvictionPolicyName;
+  /** Read on every hit: the scheduler's `now`, or the `clock` option. */
   readonly clock: Clock;
+  readonly scheduler: Scheduler;
   readonly loadTimeoutMs: number | undefined;
   readonly staleWhileRevalidateMs: number;
   readonly staleIfErrorMs: number;
@@ -160,6 +176,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'maxEntries',
   'evictionPolicy',
   'clock',
+  'scheduler',
   'loadTimeoutMs',
   'staleWhileRevalidateMs',
   'staleIfErrorMs',
@@ -167,13 +184,6 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'notFoundTtlMs',
   'name',
 ]);
-
-/**
- * The longest duration the cache works with, in ms: 2^53 - 1, about 285,000
- * years. Longer durations are accepted and treated as this one, so that no sum
- * of a TTL, its jitter and a stale window reaches `Infinity`.
- */
-export const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER;
 
 /**
  * Checks `input` once, at construction, and fills in the defaults, so nothing on
@@ -201,7 +211,7 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
       ? options.ttlMs
       : saturated(check('ttlMs', options.ttlMs, defaults.ttlMs, isPositive));
 
-  const clock = resolveClock(options.clock);
+  const { clock, scheduler } = resolveTime(options.clock, options.scheduler);
 
   const evictionPolicy =
     options.evictionPolicy === undefined ? defaults.evictionPolicy : options.evictionPolicy;
@@ -234,6 +244,7 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
     maxEntries: check('maxEntries', options.maxEntries, defaults.maxEntries, isEntryCount),
     evictionPolicy,
     clock,
+    scheduler,
     loadTimeoutMs:
       options.loadTimeoutMs === undefined
         ? undefined
@@ -263,43 +274,6 @@ function readOnce(input: object): Record<string, unknown> {
     }
   }
   return copy;
-}
-
-/**
- * The clock to use: the default, or `clock` with its `now` method read once and
- * bound, after one reading has shown it works.
- */
-function resolveClock(clock: unknown): Clock {
-  if (clock === undefined) return monotonicClock;
-  let now: unknown;
-  if (typeof clock === 'object' && clock !== null) {
-    try {
-      now = (clock as Clock).now;
-    } catch (error) {
-      throw new TypeError('Expected `clock.now` to be readable, got a getter that threw', {
-        cause: error,
-      });
-    }
-  }
-  if (typeof now !== 'function') {
-    throw new TypeError(
-      `Expected \`clock\` to be an object with a \`now()\` method, got ${describeValue(clock)}`,
-    );
-  }
-  // Read once here so a broken clock fails now, not as entries that never (or
-  // always) expire; the hot path trusts it afterwards. Readings beyond 2^53 ms
-  // would swallow a TTL added to them.
-  const reading: unknown = now.call(clock);
-  if (
-    typeof reading !== 'number' ||
-    !Number.isFinite(reading) ||
-    Math.abs(reading) > MAX_DURATION_MS
-  ) {
-    throw new TypeError(
-      `Expected \`clock.now()\` to return a finite number from -${MAX_DURATION_MS} to ${MAX_DURATION_MS}, got ${describeValue(reading)}`,
-    );
-  }
-  return Object.freeze({ now: now.bind(clock) as () => number });
 }
 
 /** A numeric constraint and how to say it in an error message. */
