@@ -11,6 +11,8 @@ export interface ModelHooks {
   takeEviction(): string | undefined;
   /** The cache has just called the source for `flight`: replay what the source did from inside. */
   sourceCalled(flight: ModelFlight): void;
+  /** The cache has just asked the `ttlMs` function for `flight`'s value: replay what it did. */
+  ttlCalled(flight: ModelFlight): void;
 }
 
 /** A source result the cache has not yet seen (its `.then` reaction is queued). */
@@ -379,14 +381,22 @@ export class CacheModel {
     }
     const value: Expected = { kind: 'value', load: flight.id };
     // Disowned by an invalidation: its callers get the value, nothing is stored.
-    if (!this.#release(flight)) {
+    if (this.#owned.get(flight.key) !== flight) {
       this.#settle(flight, value);
       return;
     }
+    // The TTL function runs while the flight still owns its key, and may
+    // re-enter the cache; ownership is asked again afterwards.
+    this.#hooks.ttlCalled(flight);
     const ttl = ttlOf(this.#options, loadedValueOf(flight));
+    if (flight.outcome !== undefined) return;
     if (ttl === undefined) {
       this.#countFailure(flight);
-      this.#failOwned(flight, { kind: 'ttl-error', load: flight.id }, false);
+      this.#fail(flight, { kind: 'ttl-error', load: flight.id }, false);
+      return;
+    }
+    if (!this.#release(flight)) {
+      this.#settle(flight, value);
       return;
     }
     if (ttl === 0) {

@@ -62,9 +62,17 @@ class ScenarioRun {
   #current = 'the start';
   /** What the source does from inside its next `load`, once armed by a `reenter` step. */
   #armed: ReentrantAction | undefined;
+  /** What the `ttlMs` function does the next time it is called, once armed. */
+  #armedTtl: ReentrantAction | undefined;
   /** What it did, for the model to replay at the same point. */
   #reentry:
-    | { readonly action: ReentrantAction; readonly load: number; readonly result: unknown }
+    | {
+        readonly action: ReentrantAction;
+        readonly load: number;
+        readonly result: unknown;
+        /** How a re-entrant get's promise settled before the model replayed it, if it has. */
+        readonly settled: { outcome?: Settled };
+      }
     | undefined;
   readonly #reentryNotes: string[] = [];
 
@@ -75,13 +83,21 @@ class ScenarioRun {
     this.#model = new CacheModel(this.#options, {
       takeEviction: () => this.#evictions.shift(),
       sourceCalled: (flight) => this.#replayReentry(flight),
+      ttlCalled: (flight) => this.#replayReentry(flight),
     });
     this.#source = new ScriptedSource(
       (key) => this.#model.version(key),
       (load) => this.#reenter(load),
     );
+    const { ttl } = this.#options;
     this.#cache = new L1Cache(this.#source, {
       ...preset.options,
+      // Always a function, so that a `reenter` step can arm it; it answers as
+      // the preset's option would.
+      ttlMs: (value, key) => {
+        this.#reenterFromTtl(value);
+        return typeof ttl === 'number' ? ttl : ttl(value, key);
+      },
       clock: this.#clock,
       name: this.#name,
     });
@@ -232,6 +248,10 @@ class ScenarioRun {
         this.#dispose();
         return 'dispose()';
       case 'reenter':
+        if (step.from === 'ttl') {
+          this.#armedTtl = step.action;
+          return `arm the ttlMs function: its next call calls ${step.action}() on the cache`;
+        }
         this.#armed = step.action;
         return `arm the source: its next load calls ${step.action}() on the cache`;
     }
@@ -242,12 +262,40 @@ class ScenarioRun {
     const action = this.#armed;
     if (action === undefined) return;
     this.#armed = undefined;
-    let result: unknown;
-    if (action === 'get') result = this.#cache.get(load.key);
-    else if (action === 'invalidate') result = this.#cache.invalidate(load.key);
-    else if (action === 'clear') this.#cache.clear();
+    this.#reentry = this.#reentryOf(action, load.index, this.#callCache(action, load.key));
+  }
+
+  /** The `ttlMs` function's side of a `reenter` step, for the load that returned `value`. */
+  #reenterFromTtl(value: LoadedValue): void {
+    const action = this.#armedTtl;
+    if (action === undefined) return;
+    this.#armedTtl = undefined;
+    // The model replays this when it settles the load, after the cache has:
+    // how the get settled meanwhile is recorded now.
+    this.#reentry = this.#reentryOf(action, value.load, this.#callCache(action, value.key));
+  }
+
+  #reentryOf(action: ReentrantAction, load: number, result: unknown) {
+    const settled: { outcome?: Settled } = {};
+    if (result instanceof Promise) {
+      result.then(
+        (value: unknown) => {
+          settled.outcome = { ok: true, value };
+        },
+        (error: unknown) => {
+          settled.outcome = { ok: false, error };
+        },
+      );
+    }
+    return { action, load, result, settled };
+  }
+
+  #callCache(action: ReentrantAction, key: string): unknown {
+    if (action === 'get') return this.#cache.get(key);
+    if (action === 'invalidate') return this.#cache.invalidate(key);
+    if (action === 'clear') this.#cache.clear();
     else this.#cache.dispose();
-    this.#reentry = { action, load: load.index, result };
+    return undefined;
   }
 
   /** The model's side: the same call, at the same point of the same load's start. */
@@ -261,6 +309,9 @@ class ScenarioRun {
       case 'get': {
         const { caller, started } = model.get(key, undefined, false);
         this.#observe(caller, reentry.result);
+        if (reentry.settled.outcome !== undefined) {
+          this.#outcomes[caller.id] = reentry.settled.outcome;
+        }
         if (started.length > 0) this.#fail(`a re-entrant get('${key}') should start no load`);
         this.#reentryNotes.push(
           `load #${flight.id} calls get #${caller.id}('${key}') → ${caller.how}`,
