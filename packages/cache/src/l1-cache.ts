@@ -121,11 +121,23 @@ export class L1Cache<K, V> implements Disposable {
    * (`staleWhileRevalidateMs`) or instead of an error (`staleIfErrorMs`); never
    * one invalidated since.
    *
+   * User code may re-enter. The source, a `ttlMs` function, a diagnostics
+   * subscriber and a signal listener may each call `get`, `invalidate`, `clear`
+   * or `dispose`, and the contract holds whichever does: once `invalidate` or
+   * `clear` has returned, nothing loaded before it is stored or served (callers
+   * that joined before still get its result); once `dispose` has returned,
+   * nothing is held, every `get` rejects with a `CacheDisposedError` and the
+   * source is never called again. A `ttlMs` function that reads its own key
+   * joins the load it is timing.
+   *
    * Hits share one settled promise per entry, made on the entry's first hit, so
    * later hits allocate nothing.
    *
-   * @throws never synchronously; rejects with the source's error, the caller's
-   *   abort reason, a `LoadTimeoutError`, or a `CacheDisposedError`.
+   * @throws never synchronously, whatever `options` is: a getter that throws, a
+   *   revoked `Proxy`, or a signal that is not an `AbortSignal` (a `TypeError`)
+   *   rejects the get and starts no load. Otherwise it rejects with the source's
+   *   error, the caller's abort reason, a `LoadTimeoutError`, or a
+   *   `CacheDisposedError`.
    */
   get(key: K, options?: GetOptions): Promise<V> {
     if (options === undefined) {
@@ -156,10 +168,11 @@ export class L1Cache<K, V> implements Disposable {
    * @returns whether an entry was held for `key`.
    */
   invalidate(key: K): boolean {
-    this.#loader.disown(key);
     // Reclaim first, so an entry long expired counts as an expiration, not as
-    // an invalidation, whether or not anything reclaimed it before.
+    // an invalidation, whether or not anything reclaimed it before. Its removal
+    // subscribers run now, so none runs between the disowning and the delete.
     this.#entries.reclaim(this.#clock.now());
+    this.#loader.disown(key);
     const hadEntry = this.#entries.delete(key, 'invalidated');
     if (hadEntry) this.#stats.invalidations++;
     if (channels.invalidate.hasSubscribers) {
