@@ -42,8 +42,13 @@ export class SignalWatch {
   /** Forgets `callback`; the last one gone takes the listener with it. */
   delete(callback: () => void): void {
     if (!this.#callbacks.delete(callback) || this.#callbacks.size !== 0) return;
-    this.signal.removeEventListener('abort', this.#onAbort);
     this.#fanOut.forget(this);
+    try {
+      this.signal.removeEventListener('abort', this.#onAbort);
+    } catch {
+      // A signal whose own removeEventListener throws keeps a listener that
+      // finds no callback left: harmless, and nothing a caller could act on.
+    }
   }
 }
 

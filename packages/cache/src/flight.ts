@@ -124,12 +124,12 @@ export class Flight<K, V> {
       watch.add(leave);
       this.promise.then(
         (value) => {
-          watch.delete(leave);
           resolve(value);
+          watch.delete(leave);
         },
         (error: unknown) => {
-          watch.delete(leave);
           reject(error);
+          watch.delete(leave);
         },
       );
     });

@@ -94,6 +94,28 @@ describe('L1Cache', () => {
       });
     });
 
+    it.each(['addEventListener', 'removeEventListener'] as const)(
+      'settles a get whose real signal has its own throwing %s',
+      async (method) => {
+        const source = countingSource();
+        const cache = new L1Cache(source);
+        const { signal } = new AbortController();
+        Object.defineProperty(signal, method, {
+          value: () => {
+            throw boom;
+          },
+        });
+        let read: Promise<string> | undefined;
+        expect(() => {
+          read = cache.get('k', { signal });
+        }).not.toThrow();
+        if (method === 'addEventListener') await expect(read).rejects.toBe(boom);
+        else await expect(read).resolves.toBe('value:k');
+        await expect(cache.get('k')).resolves.toBe('value:k');
+        expect(cache.pendingLoads).toBe(0);
+      },
+    );
+
     it('rejects with a TypeError naming the option when the signal is not an AbortSignal', async () => {
       const cache = new L1Cache(countingSource());
       await expect(
