@@ -1,6 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { type CacheSource, type LoadOptions, StorageError } from '@aa/core';
-import { ManualClock } from '@aa/testing';
+import { ManualClock, ManualScheduler } from '@aa/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CACHE_CHANNELS,
@@ -258,6 +258,43 @@ describe('L1Cache', () => {
         expect(cache.size).toBe(0);
         expect(cache.pendingLoads).toBe(0);
       });
+    });
+
+    describe.each(REENTRIES)(
+      "%s() from the source signal's abort listener when the load times out",
+      (how) => {
+        it('leaves nothing held, and no timer', async () => {
+          const scheduler = new ManualScheduler();
+          const source = new ControlledSource<string, string>();
+          const cache = new L1Cache(source, { scheduler, loadTimeoutMs: 100 });
+          const read = cache.get('k');
+          source.signalOf(0).addEventListener('abort', () => reenter(cache, how));
+          scheduler.advance(100);
+          // The outcome is decided before the source hears of the abort.
+          await expect(read).rejects.toBeInstanceOf(LoadTimeoutError);
+          source.resolve(0, 'late');
+          await settle();
+          expect(cache.size).toBe(0);
+          expect(cache.pendingLoads).toBe(0);
+          expect(scheduler.pendingTimers).toBe(0);
+        });
+      },
+    );
+
+    it("a get from the source signal's abort listener on a timeout starts a new load", async () => {
+      const scheduler = new ManualScheduler();
+      const source = new ControlledSource<string, string>();
+      const cache = new L1Cache(source, { scheduler, loadTimeoutMs: 100 });
+      const read = cache.get('k');
+      let again: Promise<string> | undefined;
+      source.signalOf(0).addEventListener('abort', () => {
+        again = cache.get('k');
+      });
+      scheduler.advance(100);
+      await expect(read).rejects.toBeInstanceOf(LoadTimeoutError);
+      expect(source.callCount).toBe(2);
+      source.resolve(1, 'fresh');
+      await expect(again).resolves.toBe('fresh');
     });
 
     it('a ttlMs function that reads the same key joins the load and gets its value', async () => {
