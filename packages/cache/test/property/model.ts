@@ -13,6 +13,8 @@ export interface ModelHooks {
   sourceCalled(flight: ModelFlight): void;
   /** The cache has just asked the `ttlMs` function for `flight`'s value: replay what it did. */
   ttlCalled(flight: ModelFlight): void;
+  /** The cache has just answered `flight` with a stale value and published it: replay the subscriber. */
+  failSafePublished(flight: ModelFlight): void;
 }
 
 /** A source result the cache has not yet seen (its `.then` reaction is queued). */
@@ -459,6 +461,8 @@ export class CacheModel {
     }
     if (flight.hasCallers) this.#counters.failSafeFallbacks++;
     this.#settle(flight, { kind: 'value', load: entry.load });
+    // Published once the fallback is handed over; a subscriber may re-enter.
+    this.#hooks.failSafePublished(flight);
   }
 }
 

@@ -20,6 +20,9 @@ import {
 import { ScriptedSource, type SourceLoad } from './scripted-source.js';
 import { ModelViolation } from './violation.js';
 
+/** The `load` of a re-entry made by a fail-safe subscriber, which no load id names. */
+const FAIL_SAFE_REENTRY = -1;
+
 let runs = 0;
 
 /**
@@ -64,6 +67,8 @@ class ScenarioRun {
   #armed: ReentrantAction | undefined;
   /** What the `ttlMs` function does the next time it is called, once armed. */
   #armedTtl: ReentrantAction | undefined;
+  /** What an `aa:cache:fail-safe` subscriber does on the next fallback, once armed. */
+  #armedFailSafe: ReentrantAction | undefined;
   /** What it did, for the model to replay at the same point. */
   #reentry:
     | {
@@ -84,6 +89,7 @@ class ScenarioRun {
       takeEviction: () => this.#evictions.shift(),
       sourceCalled: (flight) => this.#replayReentry(flight),
       ttlCalled: (flight) => this.#replayReentry(flight),
+      failSafePublished: (flight) => this.#replayReentry(flight, true),
     });
     this.#source = new ScriptedSource(
       (key) => this.#model.version(key),
@@ -248,6 +254,10 @@ class ScenarioRun {
         this.#dispose();
         return 'dispose()';
       case 'reenter':
+        if (step.from === 'fail-safe') {
+          this.#armedFailSafe = step.action;
+          return `arm a fail-safe subscriber: the next fallback calls ${step.action}() on the cache`;
+        }
         if (step.from === 'ttl') {
           this.#armedTtl = step.action;
           return `arm the ttlMs function: its next call calls ${step.action}() on the cache`;
@@ -299,9 +309,10 @@ class ScenarioRun {
   }
 
   /** The model's side: the same call, at the same point of the same load's start. */
-  #replayReentry(flight: ModelFlight): void {
+  #replayReentry(flight: ModelFlight, anyLoad = false): void {
     const reentry = this.#reentry;
-    if (reentry === undefined || reentry.load !== flight.id) return;
+    if (reentry === undefined || (!anyLoad && reentry.load !== flight.id)) return;
+    if (anyLoad && reentry.load !== FAIL_SAFE_REENTRY) return;
     this.#reentry = undefined;
     const { key } = flight;
     const model = this.#model;
@@ -465,6 +476,12 @@ class ScenarioRun {
     if (this.#model.disposed)
       this.#eventsAfterDispose.push(`${String(channel)} (${String(event.key)})`);
     if (channel === CACHE_CHANNELS.evict) this.#evictions.push(String(event.key));
+    const action = this.#armedFailSafe;
+    if (channel === CACHE_CHANNELS.failSafe && action !== undefined) {
+      this.#armedFailSafe = undefined;
+      const key = String(event.key);
+      this.#reentry = this.#reentryOf(action, FAIL_SAFE_REENTRY, this.#callCache(action, key));
+    }
   }
 
   /** Everything observable, compared with the model. `flushed`: every microtask has run. */

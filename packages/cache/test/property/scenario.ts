@@ -42,8 +42,11 @@ export type Step =
    */
   | { readonly op: 'reenter'; readonly action: ReentrantAction; readonly from: ReentryPoint };
 
-/** Where user code re-enters the cache: the source's `load`, or the `ttlMs` function. */
-export type ReentryPoint = 'load' | 'ttl';
+/**
+ * Where user code re-enters the cache: the source's `load`, the `ttlMs`
+ * function, or a subscriber to `aa:cache:fail-safe` (on the next fallback).
+ */
+export type ReentryPoint = 'load' | 'ttl' | 'fail-safe';
 
 /** What a re-entrant source does to the cache from inside `load`. */
 export type ReentrantAction = 'get' | 'invalidate' | 'clear' | 'dispose';
@@ -149,7 +152,7 @@ function stepArbitrary(shape: ScenarioShape): fc.Arbitrary<Step> {
       action: fc.constantFrom(
         ...(reentrantActions.length > 0 ? reentrantActions : ['get' as const]),
       ),
-      from: fc.constantFrom<ReentryPoint>('load', 'ttl'),
+      from: fc.constantFrom<ReentryPoint>('load', 'ttl', 'fail-safe'),
     }),
   };
   const ops = Object.keys(arbitraries) as Step['op'][];
