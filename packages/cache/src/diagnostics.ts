@@ -21,6 +21,8 @@ export const CACHE_CHANNELS = Object.freeze({
   failSafe: 'aa:cache:fail-safe',
   /** An entry was evicted to stay within `maxEntries`; {@link KeyEvent}. */
   evict: 'aa:cache:evict',
+  /** An entry left the cache, for any {@link RemovalCause}; {@link RemovalEvent}. */
+  remove: 'aa:cache:remove',
   /** `invalidate(key)` was called; {@link InvalidateEvent}. */
   invalidate: 'aa:cache:invalidate',
   /** `clear()` was called; {@link ClearEvent}. */
@@ -56,6 +58,25 @@ export interface FailSafeEvent extends KeyEvent {
   readonly error: unknown;
 }
 
+/**
+ * Why an entry left the cache (Caffeine's `RemovalCause`):
+ * - `'expired'`: it outlived its TTL and every window it could be served in;
+ * - `'evicted'`: the eviction policy picked it to stay within `maxEntries`;
+ * - `'invalidated'`: `invalidate(key)` dropped it;
+ * - `'cleared'`: `clear()` or `dispose()` dropped it;
+ * - `'replaced'`: a newer load for its key replaced it: a value, a remembered
+ *   `NotFound`, or a value the `ttlMs` function chose not to store.
+ */
+export type RemovalCause = 'expired' | 'evicted' | 'invalidated' | 'cleared' | 'replaced';
+
+/**
+ * An entry left the cache. Published once the cache is consistent again, so a
+ * subscriber may call back into it.
+ */
+export interface RemovalEvent extends KeyEvent {
+  readonly cause: RemovalCause;
+}
+
 /** `invalidate(key)`: whether an entry was dropped. */
 export interface InvalidateEvent extends KeyEvent {
   readonly hadEntry: boolean;
@@ -73,6 +94,7 @@ export const channels = {
   loadTimeout: diagnosticsChannel.channel(CACHE_CHANNELS.loadTimeout),
   failSafe: diagnosticsChannel.channel(CACHE_CHANNELS.failSafe),
   evict: diagnosticsChannel.channel(CACHE_CHANNELS.evict),
+  remove: diagnosticsChannel.channel(CACHE_CHANNELS.remove),
   invalidate: diagnosticsChannel.channel(CACHE_CHANNELS.invalidate),
   clear: diagnosticsChannel.channel(CACHE_CHANNELS.clear),
 };

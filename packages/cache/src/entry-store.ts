@@ -1,23 +1,45 @@
-import type { EvictionPolicy } from './eviction-policy.js';
+import type { RemovalCause } from './diagnostics.js';
+import type { EvictionPolicy, EvictionPolicyFactory } from './eviction-policy.js';
+import { evictionPolicyFor } from './eviction-policy-factory.js';
+import { type Freshness, StaleUse } from './freshness.js';
 import { hashKey } from './key-hash.js';
-import { LruPolicy } from './lru-policy.js';
-import { NO_SLOT } from './slot-lists.js';
+import { L1_CACHE_DEFAULTS } from './options.js';
 import { TimerWheel } from './timer-wheel.js';
-import { WindowTinyLfuPolicy } from './window-tinylfu-policy.js';
-
-export { NO_SLOT };
 
 const INITIAL_CAPACITY = 64;
 
-/** Which entry goes when the store is full: see {@link L1CacheOptions.evictionPolicy}. */
-export type EvictionPolicyName = 'w-tinylfu' | 'lru';
-
-/** Why entries left the store on their own, counted for `stats()`. */
+/** Why entries left the store on their own or were replaced, counted for `stats()`. */
 export interface RemovalCounts {
   /** Entries evicted to stay within `maxEntries`. */
   readonly evictions: number;
   /** Entries removed because they outlived every window they could be served in. */
   readonly expirations: number;
+  /** Entries replaced by a newer load of their key. */
+  readonly replacements: number;
+}
+
+/** Who hears of each entry that leaves the store, and whether it wants to. */
+export interface RemovalListener<K> {
+  /** Whether removals are to be reported now; asked before recording each one. */
+  wants(): boolean;
+  /**
+   * `key`'s entry left for `cause`. Called once the store is consistent again,
+   * at the end of the store method that removed it: it may call the store.
+   */
+  removed(key: K, cause: RemovalCause): void;
+}
+
+/** A value a get may answer with although it is no longer fresh. */
+export interface StaleAnswer<V> {
+  /** The entry's settled promise, fulfilled with the stale value. */
+  readonly promise: Promise<V>;
+  /** Whether a background refresh of the key should start (stale-while-revalidate). */
+  readonly refresh: boolean;
+}
+
+/** The stale value a failed load may be answered with (fail-safe). */
+export interface Fallback<V> {
+  readonly value: V;
 }
 
 /**
@@ -34,11 +56,16 @@ export interface RemovalCounts {
  * whatever the mix of TTLs. Capacity doubles up to `maxEntries`, so memory
  * follows the entries actually held.
  *
+ * Callers ask intention-level questions (is there a fresh entry; what may a
+ * get do with a stale one; what does a failed load fall back to) and commit
+ * outcomes; slots never leave the store, so no caller can hold one across a
+ * call into user code. The rules behind the answers live in {@link Freshness}.
+ *
  * Typed-array reads are cast to `number`: slots are in bounds by construction.
  */
 export class EntryStore<K, V> {
   readonly #maxEntries: number;
-  readonly #staleWindowMs: number;
+  readonly #freshness: Freshness<K, V>;
   readonly #slotOf = new Map<K, number>();
   // The slot arrays are allocated at the capacity and grown with it, rather
   // than by V8 as they are written (by half again each time), so they hold
@@ -70,30 +97,35 @@ export class EntryStore<K, V> {
   #nextFreshSlot = 0;
   #evictions = 0;
   #expirations = 0;
-  readonly #onEvict: ((key: K) => void) | undefined;
+  #replacements = 0;
+  readonly #listener: RemovalListener<K> | undefined;
+  /** Removals to report once the current store method is done; usually none. */
+  #pendingKeys: K[] = [];
+  #pendingCauses: RemovalCause[] = [];
   readonly #expireSlot = (slot: number): void => {
     this.#expirations++;
-    this.#deleteSlot(slot);
+    this.#removeSlot(slot, 'expired');
   };
 
   /**
    * @param maxEntries - the most entries held.
    * @param now - the current time, where the removal wheel starts.
-   * @param staleWindowMs - how long a value is kept past its freshness, for
-   *   the stale windows (0: removed as it expires); a fail-safe retry time is
-   *   kept per entry only when it is positive.
-   * @param policy - which entry is evicted when the store is full.
-   * @param onEvict - told the key of each entry evicted for room.
+   * @param freshness - the rules of freshness, stale windows, fail-safe and
+   *   negative caching; a retry time is kept per entry only when it tracks them.
+   * @param policy - builds the policy that picks which entry is evicted when
+   *   the store is full.
+   * @default policy - W-TinyLFU, the cache's own default.
+   * @param listener - told of each entry that leaves, with its cause.
    */
   constructor(
     maxEntries: number,
     now: number,
-    staleWindowMs: number,
-    policy: EvictionPolicyName = 'lru',
-    onEvict?: (key: K) => void,
+    freshness: Freshness<K, V>,
+    policy: EvictionPolicyFactory = evictionPolicyFor(L1_CACHE_DEFAULTS.evictionPolicy, maxEntries),
+    listener?: RemovalListener<K>,
   ) {
     this.#maxEntries = maxEntries;
-    this.#staleWindowMs = staleWindowMs;
+    this.#freshness = freshness;
     // One slot more than the bound: an entry is inserted before the policy
     // picks who leaves, since the newcomer may be the better one to keep.
     this.#capacity = Math.min(maxEntries + 1, INITIAL_CAPACITY);
@@ -101,13 +133,10 @@ export class EntryStore<K, V> {
     this.#values = new Array(this.#capacity);
     this.#promises = new Array(this.#capacity);
     this.#freshUntil = new Float64Array(this.#capacity);
-    this.#retryAt = staleWindowMs > 0 ? new Float64Array(this.#capacity) : undefined;
-    this.#policy =
-      policy === 'lru'
-        ? new LruPolicy(this.#capacity)
-        : new WindowTinyLfuPolicy(maxEntries, this.#capacity);
+    this.#retryAt = freshness.tracksRetries ? new Float64Array(this.#capacity) : undefined;
+    this.#policy = policy(this.#capacity);
     this.#removal = new TimerWheel(this.#capacity, now, (slot) => this.#removeAt(slot));
-    this.#onEvict = onEvict;
+    this.#listener = listener;
   }
 
   /** Entries held: fresh, stale within a window, and expired ones not yet reclaimed. */
@@ -115,9 +144,13 @@ export class EntryStore<K, V> {
     return this.#slotOf.size;
   }
 
-  /** Evictions and expirations since construction. */
+  /** Evictions, expirations and replacements since construction. */
   get removals(): RemovalCounts {
-    return { evictions: this.#evictions, expirations: this.#expirations };
+    return {
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      replacements: this.#replacements,
+    };
   }
 
   /**
@@ -138,84 +171,105 @@ export class EntryStore<K, V> {
     return this.#values[slot];
   }
 
-  /** The slot of `key`'s entry, or {@link NO_SLOT}. */
-  find(key: K): number {
-    return this.#slotOf.get(key) ?? NO_SLOT;
+  /** Whether an entry, fresh or not, is held for `key`. */
+  has(key: K): boolean {
+    return this.#slotOf.has(key);
   }
 
-  /** Until when `slot`'s entry is fresh. */
-  freshUntil(slot: number): number {
-    return this.#freshUntil[slot] as number;
-  }
-
-  /** Whether `slot` holds a remembered `NotFound` rather than a value. */
-  isNegative(slot: number): boolean {
-    return this.#negativeSlots.has(slot);
-  }
-
-  /** The value of `slot`'s entry, or `undefined` for a remembered `NotFound`. */
-  valueAt(slot: number): V | undefined {
-    return this.#values[slot];
-  }
-
-  /** The settled promise of `slot`'s entry: fulfilled with its value, or rejected with its `NotFound`. */
-  promiseAt(slot: number): Promise<V> {
-    return this.#promises[slot] ?? this.#settle(slot);
-  }
-
-  /** Before when a failed reload of `slot`'s entry must not be retried (0: no limit). */
-  retryAt(slot: number): number {
-    return this.#retryAt === undefined ? 0 : (this.#retryAt[slot] as number);
-  }
-
-  /** Holds off reloads of `slot`'s entry until `time` (fail-safe throttling). */
-  setRetryAt(slot: number, time: number): void {
-    if (this.#retryAt !== undefined) this.#retryAt[slot] = time;
-  }
-
-  /** Records a use of `slot` (a stale hit) for eviction. */
-  touch(slot: number): void {
+  /**
+   * What a get at `now` may answer for `key`, whose entry is not fresh: its
+   * stale value within a stale window (recording the use for eviction, and
+   * saying whether to refresh it), or `undefined` to load it. An entry past
+   * every window, or a remembered `NotFound`, is removed (`'expired'`).
+   */
+  staleAnswer(key: K, now: number): StaleAnswer<V> | undefined {
+    const slot = this.#slotOf.get(key);
+    if (slot === undefined) return undefined;
+    const use = this.#negativeSlots.has(slot)
+      ? StaleUse.Gone
+      : this.#freshness.staleUse(now, this.#freshUntil[slot] as number, this.#retryAtOf(slot));
+    if (use === StaleUse.Gone) {
+      this.#expireSlot(slot);
+      this.#report();
+      return undefined;
+    }
+    if (use === StaleUse.Load) return undefined;
     this.#policy.onAccess(slot);
+    return {
+      promise: this.#promises[slot] ?? this.#settle(slot),
+      refresh: use === StaleUse.ServeAndRefresh,
+    };
   }
 
   /**
-   * Stores `value` for `key`, fresh until `freshUntil` and removed a stale
-   * window later. Reclaims expired entries first, then, if the store is over
-   * its bound, evicts the entry the policy picks (possibly this one).
+   * What a load of `key` that failed at `now` falls back to: the stale value
+   * held for it within the stale-if-error window, or `undefined` for the error.
+   * A key still holding a value is not loaded again until
+   * {@link Freshness.retryAfterFailure}, whichever the answer.
    */
+  loadFailed(key: K, now: number): Fallback<V> | undefined {
+    const slot = this.#slotOf.get(key);
+    if (slot === undefined || this.#negativeSlots.has(slot)) return undefined;
+    if (this.#retryAt !== undefined) this.#retryAt[slot] = this.#freshness.retryAfterFailure(now);
+    if (!this.#freshness.fallsBack(now, this.#freshUntil[slot] as number)) return undefined;
+    // Not negative, so the slot holds a value, `undefined` included if the
+    // source resolved with it.
+    return { value: this.#values[slot] as V };
+  }
+
+  /**
+   * Commits `value`, loaded for `key` and fresh for `ttlMs` from `now` (0: not
+   * stored, and any older entry goes, `'replaced'`). Reclaims expired entries
+   * first, then, if the store is over its bound, evicts the entry the policy
+   * picks (possibly this one).
+   */
+  commit(key: K, value: V, now: number, ttlMs: number): void {
+    if (ttlMs === 0) {
+      // Not stored, and an older stale value must not outlive the newer one.
+      this.delete(key, 'replaced');
+      return;
+    }
+    this.set(key, value, now, now + ttlMs);
+  }
+
+  /**
+   * Commits that `key` was not found at `now`: remembered (a negative entry,
+   * with no stale life) while negative caching lasts, hits then returning
+   * `rejected`, already rejected with that `NotFound`; otherwise not stored,
+   * and any older entry goes (`'replaced'`).
+   */
+  commitNotFound(key: K, rejected: Promise<V>, now: number): void {
+    const until = this.#freshness.notFoundUntil(now);
+    if (until === undefined) this.delete(key, 'replaced');
+    else this.#commitEntry(key, true, undefined, rejected, now, until);
+  }
+
+  /** Stores `value` for `key`, fresh until `freshUntil`; see {@link commit}. */
   set(key: K, value: V, now: number, freshUntil: number): void {
-    this.#store(key, value, undefined, now, freshUntil);
+    this.#commitEntry(key, false, value, undefined, now, freshUntil);
   }
 
-  /**
-   * Remembers that `key` was not found until `until`, when it is removed (no
-   * stale window applies): hits then return `promise`, already rejected with
-   * that error.
-   */
-  setNegative(key: K, promise: Promise<V>, now: number, until: number): void {
-    this.#store(key, undefined, promise, now, until);
-  }
-
-  /** Deletes `key`'s entry; returns whether there was one. */
-  delete(key: K): boolean {
+  /** Deletes `key`'s entry for `cause`; returns whether there was one. */
+  delete(key: K, cause: 'invalidated' | 'replaced'): boolean {
     const slot = this.#slotOf.get(key);
     if (slot === undefined) return false;
-    this.#deleteSlot(slot);
+    if (cause === 'replaced') this.#replacements++;
+    this.#removeSlot(slot, cause);
+    this.#report();
     return true;
-  }
-
-  /** Deletes `slot`'s entry because it has outlived its windows. */
-  expire(slot: number): void {
-    this.#expireSlot(slot);
   }
 
   /** Reclaims every entry whose removal deadline has passed by `now`. */
   reclaim(now: number): void {
     this.#removal.advance(now, this.#expireSlot);
+    this.#report();
   }
 
-  /** Deletes every entry and lets go of every key and value. */
+  /** Deletes every entry (cause `'cleared'`) and lets go of every key and value. */
   clear(now: number): void {
+    if (this.#listener?.wants() === true) {
+      for (const key of this.#slotOf.keys()) this.#pending(key, 'cleared');
+    }
     this.#slotOf.clear();
     // Emptied in place: new arrays would double the memory for a moment, and
     // a disposed cache would hold arrays it never uses.
@@ -228,10 +282,24 @@ export class EntryStore<K, V> {
     this.#nextFreshSlot = 0;
     this.#policy.clear();
     this.#removal.clear(now);
+    this.#report();
+  }
+
+  #commitEntry(
+    key: K,
+    negative: boolean,
+    value: V | undefined,
+    promise: Promise<V> | undefined,
+    now: number,
+    freshUntil: number,
+  ): void {
+    this.#store(key, negative, value, promise, now, freshUntil);
+    this.#report();
   }
 
   #store(
     key: K,
+    negative: boolean,
     value: V | undefined,
     promise: Promise<V> | undefined,
     now: number,
@@ -239,27 +307,31 @@ export class EntryStore<K, V> {
   ): void {
     let slot = this.#slotOf.get(key);
     if (slot !== undefined) {
+      this.#replacements++;
+      if (this.#listener?.wants() === true) this.#pending(key, 'replaced');
       this.#policy.onUpdate(slot);
-      this.#fill(slot, value, promise, freshUntil);
+      this.#fill(slot, negative, value, promise, freshUntil);
       this.#removal.reschedule(slot);
       return;
     }
-    this.reclaim(now);
+    this.#removal.advance(now, this.#expireSlot);
     slot = this.#allocateSlot();
     this.#slotOf.set(key, slot);
     this.#keys[slot] = key;
-    this.#fill(slot, value, promise, freshUntil);
+    this.#fill(slot, negative, value, promise, freshUntil);
     this.#removal.schedule(slot);
     this.#policy.onInsert(slot, hashKey(key));
     if (this.#slotOf.size > this.#maxEntries) this.#evict(this.#policy.victim());
   }
 
   /**
-   * Fills `slot`. Only a negative entry comes with its promise (already
-   * rejected); a value's is made on its first hit.
+   * Fills `slot` with a value, or with a remembered `NotFound` (`negative`),
+   * which comes with its promise, already rejected; a value's promise is made
+   * on its first hit.
    */
   #fill(
     slot: number,
+    negative: boolean,
     value: V | undefined,
     promise: Promise<V> | undefined,
     freshUntil: number,
@@ -267,8 +339,8 @@ export class EntryStore<K, V> {
     this.#values[slot] = value;
     this.#promises[slot] = promise;
     this.#freshUntil[slot] = freshUntil;
-    this.setRetryAt(slot, 0);
-    if (promise !== undefined) this.#negativeSlots.add(slot);
+    if (this.#retryAt !== undefined) this.#retryAt[slot] = 0;
+    if (negative) this.#negativeSlots.add(slot);
     else this.#forgetNegative(slot);
   }
 
@@ -276,11 +348,17 @@ export class EntryStore<K, V> {
     if (this.#negativeSlots.size !== 0) this.#negativeSlots.delete(slot);
   }
 
-  /** When `slot`'s entry goes: a stale window after its freshness, a negative one at once. */
+  /** When `slot`'s entry goes; see {@link Freshness.removeAt}. */
   #removeAt(slot: number): number {
-    const freshUntil = this.#freshUntil[slot] as number;
-    if (this.#staleWindowMs === 0 || this.#negativeSlots.has(slot)) return freshUntil;
-    return freshUntil + this.#staleWindowMs;
+    return this.#freshness.removeAt(
+      this.#freshUntil[slot] as number,
+      this.#negativeSlots.size !== 0 && this.#negativeSlots.has(slot),
+    );
+  }
+
+  /** Before when a failed reload of `slot`'s key must not be retried (0: no limit). */
+  #retryAtOf(slot: number): number {
+    return this.#retryAt === undefined ? 0 : (this.#retryAt[slot] as number);
   }
 
   /** Makes the promise of `slot`'s value, on its first read, and keeps it for later hits. */
@@ -291,10 +369,34 @@ export class EntryStore<K, V> {
   }
 
   #evict(slot: number): void {
-    const key = this.#keys[slot] as K;
     this.#evictions++;
+    this.#removeSlot(slot, 'evicted');
+  }
+
+  #removeSlot(slot: number, cause: RemovalCause): void {
+    if (this.#listener?.wants() === true) this.#pending(this.#keys[slot] as K, cause);
     this.#deleteSlot(slot);
-    this.#onEvict?.(key);
+  }
+
+  #pending(key: K, cause: RemovalCause): void {
+    this.#pendingKeys.push(key);
+    this.#pendingCauses.push(cause);
+  }
+
+  /**
+   * Tells the listener of the removals of the store method ending now. Last
+   * thing a public method does: the listener may call back into the store.
+   */
+  #report(): void {
+    if (this.#pendingKeys.length === 0) return;
+    const keys = this.#pendingKeys;
+    const causes = this.#pendingCauses;
+    this.#pendingKeys = [];
+    this.#pendingCauses = [];
+    const listener = this.#listener as RemovalListener<K>;
+    for (let index = 0; index < keys.length; index++) {
+      listener.removed(keys[index] as K, causes[index] as RemovalCause);
+    }
   }
 
   #deleteSlot(slot: number): void {

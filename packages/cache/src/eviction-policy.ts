@@ -1,5 +1,3 @@
-import { NO_SLOT } from './slot-lists.js';
-
 /**
  * Decides which entry leaves when the store is over its bound, from what it is
  * told of insertions, uses and removals of slots. Implementations:
@@ -22,4 +20,8 @@ export interface EvictionPolicy {
   clear(): void;
 }
 
-export { NO_SLOT };
+/** Which entry goes when the cache is full: see {@link L1CacheOptions.evictionPolicy}. */
+export type EvictionPolicyName = 'w-tinylfu' | 'lru';
+
+/** Builds the eviction policy of a store with room for `capacity` slots (it grows them later). */
+export type EvictionPolicyFactory = (capacity: number) => EvictionPolicy;

@@ -1,4 +1,6 @@
 import type { LoadOptions } from '@aa/core';
+import type { SignalWatch } from './abort-fan-out.js';
+import type { Scheduler } from './scheduler.js';
 
 /** What a {@link Flight} tells the cache that started it. */
 export interface FlightOwner<K, V> {
@@ -35,7 +37,8 @@ export class Flight<K, V> {
   #aborted = false;
   /** What the source is handed: its `signal` materialises only if read. */
   readonly loadOptions: LoadOptions;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
+  #scheduler: Scheduler | undefined;
   /** Callers that joined with a signal and have not left. */
   #leavableCallers = 0;
   /** Whether a caller that cannot leave (no signal) joined, or the load is a refresh. */
@@ -90,43 +93,52 @@ export class Flight<K, V> {
   /**
    * Adds a caller. Without a signal the caller gets {@link promise} itself (no
    * allocation) and pins the load. With one, the caller gets its own promise,
-   * rejected with `signal.reason` if the signal aborts first; the load goes on
-   * for the others, and is abandoned when the last caller has left this way.
+   * rejected with the signal's reason if it aborts first, or at once if it has
+   * already aborted (a source's synchronous `load()` may have aborted it); the
+   * load goes on for the others, and is abandoned when the last caller has left
+   * this way.
+   *
+   * @param watch - the caller's signal, behind the one listener all its callers share.
    */
-  join(signal: AbortSignal | undefined): Promise<V> {
+  join(watch: SignalWatch | undefined): Promise<V> {
     this.#hasCallers = true;
-    if (signal === undefined) {
+    if (watch === undefined) {
       this.#pinned = true;
       return this.promise;
     }
     this.#leavableCallers++;
     return new Promise<V>((resolve, reject) => {
       const leave = () => {
-        reject(signal.reason);
+        const reason = watch.reason;
+        reject(reason);
         this.#leavableCallers--;
         this.#owner.callerLeft(this);
         if (this.#leavableCallers === 0 && !this.#pinned && !this.#settled) {
-          this.#owner.abandoned(this, signal.reason);
+          this.#owner.abandoned(this, reason);
         }
       };
-      signal.addEventListener('abort', leave, { once: true });
+      if (watch.aborted) {
+        leave();
+        return;
+      }
+      watch.add(leave);
       this.promise.then(
         (value) => {
-          signal.removeEventListener('abort', leave);
           resolve(value);
+          watch.delete(leave);
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', leave);
           reject(error);
+          watch.delete(leave);
         },
       );
     });
   }
 
-  /** Calls `onTimeout` after `ms` unless the flight settles first; never keeps the process alive. */
-  startTimer(ms: number, onTimeout: () => void): void {
-    this.#timer = setTimeout(onTimeout, ms);
-    this.#timer.unref();
+  /** Calls `onTimeout` after `ms`, on `scheduler`, unless the flight settles first. */
+  startTimer(scheduler: Scheduler, ms: number, onTimeout: () => void): void {
+    this.#scheduler = scheduler;
+    this.#timer = scheduler.setTimeout(onTimeout, ms);
   }
 
   /** Fulfils every caller with `value`; returns false if the outcome was already decided. */
@@ -154,7 +166,7 @@ export class Flight<K, V> {
   #finish(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#scheduler !== undefined) this.#scheduler.clearTimeout(this.#timer);
     this.#owner.settled(this);
     return true;
   }

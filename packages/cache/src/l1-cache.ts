@@ -1,22 +1,15 @@
 import { type CacheSource, describeValue } from '@aa/core';
+import { AbortFanOut, type SignalWatch } from './abort-fan-out.js';
 import type { Clock } from './clock.js';
 import { channels } from './diagnostics.js';
-import { EntryStore, NO_SLOT } from './entry-store.js';
+import { EntryStore } from './entry-store.js';
 import { CacheDisposedError } from './errors.js';
+import { evictionPolicyFor } from './eviction-policy-factory.js';
+import { Freshness } from './freshness.js';
+import { abortReason, type GetOptions, isAborted, signalOf } from './get-options.js';
 import { Loader } from './loader.js';
 import { type L1CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type CacheStats, StatsCounter } from './stats.js';
-
-/** Per-call options of {@link L1Cache.get}. */
-export interface GetOptions {
-  /**
-   * Aborting it rejects this caller at once with `signal.reason`; the shared load
-   * goes on for the other callers, and is cancelled (its source signal aborted)
-   * when every caller has gone. An already-aborted signal rejects at once
-   * without starting a load.
-   */
-  readonly signal?: AbortSignal | undefined;
-}
 
 /**
  * An in-process, TTL'd, bounded, stampede-protected cache in front of a
@@ -40,6 +33,7 @@ export class L1Cache<K, V> implements Disposable {
   readonly #entries: EntryStore<K, V>;
   readonly #stats = new StatsCounter();
   readonly #loader: Loader<K, V>;
+  readonly #signals = new AbortFanOut();
   #disposed = false;
 
   /**
@@ -58,17 +52,24 @@ export class L1Cache<K, V> implements Disposable {
     this.#source = source;
     this.#options = resolveOptions<K, V>(options);
     this.#clock = this.#options.clock;
-    const { staleWindowMs, maxEntries, evictionPolicy, clock, name } = this.#options;
+    const { maxEntries, evictionPolicy, clock, name } = this.#options;
+    const freshness = new Freshness<K, V>(this.#options);
     this.#entries = new EntryStore<K, V>(
       maxEntries,
       clock.now(),
-      staleWindowMs,
-      evictionPolicy,
-      (key) => {
-        if (channels.evict.hasSubscribers) channels.evict.publish({ cache: name, key });
+      freshness,
+      evictionPolicyFor(evictionPolicy, maxEntries),
+      {
+        wants: () => channels.remove.hasSubscribers || channels.evict.hasSubscribers,
+        removed: (key, cause) => {
+          if (cause === 'evicted' && channels.evict.hasSubscribers) {
+            channels.evict.publish({ cache: name, key });
+          }
+          if (channels.remove.hasSubscribers) channels.remove.publish({ cache: name, key, cause });
+        },
       },
     );
-    this.#loader = new Loader(source, this.#options, this.#entries, this.#stats);
+    this.#loader = new Loader(source, this.#options, this.#entries, freshness, this.#stats);
   }
 
   /** The wrapped source. */
@@ -120,20 +121,34 @@ export class L1Cache<K, V> implements Disposable {
    * (`staleWhileRevalidateMs`) or instead of an error (`staleIfErrorMs`); never
    * one invalidated since.
    *
+   * User code may re-enter. The source, a `ttlMs` function, a diagnostics
+   * subscriber and a signal listener may each call `get`, `invalidate`, `clear`
+   * or `dispose`, and the contract holds whichever does: once `invalidate` or
+   * `clear` has returned, nothing loaded before it is stored or served (callers
+   * that joined before still get its result); once `dispose` has returned,
+   * nothing is held, every `get` rejects with a `CacheDisposedError` and the
+   * source is never called again. A `ttlMs` function that reads its own key
+   * joins the load it is timing.
+   *
    * Hits share one settled promise per entry, made on the entry's first hit, so
    * later hits allocate nothing.
    *
-   * @throws never synchronously; rejects with the source's error, the caller's
-   *   abort reason, a `LoadTimeoutError`, or a `CacheDisposedError`.
+   * @throws never synchronously, whatever `options` is: a getter that throws, a
+   *   revoked `Proxy`, or a signal that is not an `AbortSignal` (a `TypeError`)
+   *   rejects the get and starts no load. Otherwise it rejects with the source's
+   *   error, the caller's abort reason, a `LoadTimeoutError`, or a
+   *   `CacheDisposedError`.
    */
   get(key: K, options?: GetOptions): Promise<V> {
-    const now = this.#clock.now();
-    const fresh = this.#entries.hit(key, now);
-    if (fresh !== undefined && options === undefined) {
-      this.#stats.hits++;
-      return fresh;
+    if (options === undefined) {
+      const fresh = this.#entries.hit(key, this.#clock.now());
+      if (fresh !== undefined) {
+        this.#stats.hits++;
+        return fresh;
+      }
+      return this.#miss(key, undefined);
     }
-    return this.#getSlowly(key, options?.signal, now, fresh);
+    return this.#getWith(key, options);
   }
 
   /**
@@ -153,11 +168,12 @@ export class L1Cache<K, V> implements Disposable {
    * @returns whether an entry was held for `key`.
    */
   invalidate(key: K): boolean {
-    this.#loader.disown(key);
     // Reclaim first, so an entry long expired counts as an expiration, not as
-    // an invalidation, whether or not anything reclaimed it before.
+    // an invalidation, whether or not anything reclaimed it before. Its removal
+    // subscribers run now, so none runs between the disowning and the delete.
     this.#entries.reclaim(this.#clock.now());
-    const hadEntry = this.#entries.delete(key);
+    this.#loader.disown(key);
+    const hadEntry = this.#entries.delete(key, 'invalidated');
     if (hadEntry) this.#stats.invalidations++;
     if (channels.invalidate.hasSubscribers) {
       channels.invalidate.publish({ cache: this.#options.name, key, hadEntry });
@@ -200,53 +216,63 @@ export class L1Cache<K, V> implements Disposable {
     this.dispose();
   }
 
-  #getSlowly(key: K, signal: AbortSignal | undefined, now: number, fresh: Promise<V> | undefined) {
+  /**
+   * `get` with per-call options. They are read first and once: a getter may
+   * throw (the get rejects) or re-enter the cache, so nothing is looked up
+   * before it has run.
+   */
+  #getWith(key: K, options: GetOptions): Promise<V> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
+    const fresh = this.#entries.hit(key, this.#clock.now());
     if (fresh !== undefined) {
       this.#stats.hits++;
       return fresh;
     }
-    const stale = this.#staleAnswer(key, now);
-    if (stale !== undefined) return stale;
+    return this.#miss(key, signal);
+  }
 
+  /** `get` of a key with no fresh entry: a stale answer, or a load started or joined. */
+  #miss(key: K, signal: AbortSignal | undefined): Promise<V> {
+    if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
+    const stale = this.#staleAnswer(key, this.#clock.now());
+    if (stale !== undefined) return stale;
+    // A removal subscriber may have disposed the cache meanwhile.
+    if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
+
+    let watch: SignalWatch | undefined;
+    try {
+      watch = signal === undefined ? undefined : this.#signals.watch(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#stats.misses++;
     const flight = this.#loader.get(key);
     if (flight !== undefined) {
       this.#stats.coalescedWaits++;
-      return flight.join(signal);
+      return flight.join(watch);
     }
-    return this.#loader.start(key, false).join(signal);
+    return this.#loader.start(key, false).join(watch);
   }
 
   /**
    * What `get` answers at once for a key whose entry is not fresh: its stale
-   * value within a stale window, refreshing it in the background where that
-   * applies; otherwise `undefined`, and an entry past every window is removed.
+   * value, as the store allows, refreshing it in the background where that
+   * applies; otherwise `undefined`.
    */
   #staleAnswer(key: K, now: number): Promise<V> | undefined {
-    const entries = this.#entries;
-    const slot = entries.find(key);
-    if (slot === NO_SLOT) return undefined;
-    const expiredAt = entries.freshUntil(slot);
-    if (entries.isNegative(slot) || now >= expiredAt + this.#options.staleWindowMs) {
-      entries.expire(slot);
-      return undefined;
-    }
-    const retryAt = entries.retryAt(slot);
-    const { staleWhileRevalidateMs, staleIfErrorMs } = this.#options;
-    const revalidating = now < expiredAt + staleWhileRevalidateMs;
-    // After a failed load the key is left alone until retryAt: the stale value
-    // answers meanwhile, within either window.
-    if (!revalidating && !(now < expiredAt + staleIfErrorMs && now < retryAt)) return undefined;
+    const stale = this.#entries.staleAnswer(key, now);
+    if (stale === undefined) return undefined;
     this.#stats.staleHits++;
-    entries.touch(slot);
-    // Read before the refresh starts: a source may invalidate, clear or dispose
-    // from inside load(), emptying the slot.
-    const stale = entries.promiseAt(slot);
-    if (revalidating && now >= retryAt && this.#loader.get(key) === undefined) {
-      this.#loader.start(key, true);
-    }
-    return stale;
+    // The answer is read before the refresh starts: a source may invalidate,
+    // clear or dispose from inside load().
+    if (stale.refresh && this.#loader.get(key) === undefined) this.#loader.start(key, true);
+    return stale.promise;
   }
 }

@@ -1,8 +1,9 @@
-import { type CacheSource, describeValue, isStorageError } from '@aa/core';
+import { type CacheSource, isStorageError } from '@aa/core';
 import { channels } from './diagnostics.js';
-import { type EntryStore, NO_SLOT } from './entry-store.js';
+import type { EntryStore } from './entry-store.js';
 import { LoadTimeoutError } from './errors.js';
 import { Flight, type FlightOwner } from './flight.js';
+import type { Freshness } from './freshness.js';
 import type { ResolvedOptions } from './options.js';
 import type { StatsCounter } from './stats.js';
 
@@ -24,6 +25,7 @@ export class Loader<K, V> {
   readonly #source: CacheSource<K, V>;
   readonly #options: ResolvedOptions<K, V>;
   readonly #entries: EntryStore<K, V>;
+  readonly #freshness: Freshness<K, V>;
   readonly #stats: StatsCounter;
   /** The flight that owns each key. */
   readonly #flights = new Map<K, Flight<K, V>>();
@@ -35,8 +37,8 @@ export class Loader<K, V> {
     },
     abandoned: (flight, reason) => {
       this.#release(flight);
-      flight.abort(reason);
       flight.reject(reason);
+      flight.abort(reason);
     },
     settled: (flight) => {
       this.#unsettled.delete(flight);
@@ -47,11 +49,13 @@ export class Loader<K, V> {
     source: CacheSource<K, V>,
     options: ResolvedOptions<K, V>,
     entries: EntryStore<K, V>,
+    freshness: Freshness<K, V>,
     stats: StatsCounter,
   ) {
     this.#source = source;
     this.#options = options;
     this.#entries = entries;
+    this.#freshness = freshness;
     this.#stats = stats;
   }
 
@@ -82,10 +86,8 @@ export class Loader<K, V> {
   cancelAll(error: unknown): void {
     const flights = [...this.#unsettled];
     this.#flights.clear();
-    for (const flight of flights) {
-      flight.abort(error);
-      flight.reject(error);
-    }
+    for (const flight of flights) flight.reject(error);
+    for (const flight of flights) flight.abort(error);
   }
 
   /**
@@ -107,7 +109,7 @@ export class Loader<K, V> {
     // timer already there to clear.
     const timeoutMs = this.#options.loadTimeoutMs;
     if (timeoutMs !== undefined) {
-      flight.startTimer(timeoutMs, () => this.#timeOut(flight, timeoutMs));
+      flight.startTimer(this.#options.scheduler, timeoutMs, () => this.#timeOut(flight, timeoutMs));
     }
     let loading: Promise<V>;
     try {
@@ -125,7 +127,10 @@ export class Loader<K, V> {
   #callSource(flight: Flight<K, V>): Promise<V> {
     const { key, background, loadOptions } = flight;
     if (!channels.load.hasSubscribers) return Promise.resolve(this.#source.load(key, loadOptions));
-    return channels.load.tracePromise(() => this.#source.load(key, loadOptions), {
+    // A `start` subscriber runs first and may dispose the cache (settling the
+    // flight): the source is then not called at all.
+    const load = () => (flight.settled ? flight.promise : this.#source.load(key, loadOptions));
+    return channels.load.tracePromise(load, {
       cache: this.#options.name,
       key,
       background,
@@ -136,20 +141,29 @@ export class Loader<K, V> {
     // A flight already settled timed out, was abandoned or disposed: a late
     // result is discarded.
     if (flight.settled) return;
-    if (!this.#release(flight)) {
+    if (!this.#owns(flight)) {
       // Disowned by an invalidation: its callers asked before it, so they get
       // the value, but it is not stored.
       flight.resolve(value);
       return;
     }
+    let ttlMs: number;
     try {
-      this.#commit(flight.key, value);
+      // User code: the TTL function may invalidate, clear or dispose, so it
+      // runs while the flight still owns its key, and ownership is asked
+      // again once it has returned.
+      ttlMs = this.#freshness.ttlOf(value, flight.key);
     } catch (error) {
       // A faulty `ttlMs` function fails the load like a backend error would,
       // throttling and fail-safe included, so it cannot cause a reload storm.
+      if (flight.settled) return;
       this.#countFailure(flight);
-      this.#failOwned(flight, error);
+      this.#fail(flight, error);
       return;
+    }
+    if (flight.settled) return;
+    if (this.#release(flight)) {
+      this.#entries.commit(flight.key, value, this.#options.clock.now(), ttlMs);
     }
     flight.resolve(value);
   }
@@ -168,8 +182,10 @@ export class Loader<K, V> {
     if (channels.loadTimeout.hasSubscribers) {
       channels.loadTimeout.publish({ cache: this.#options.name, key: flight.key, timeoutMs });
     }
-    flight.abort(error);
+    if (flight.settled) return;
     this.#fail(flight, error);
+    // After the outcome: the source's abort listeners may re-enter the cache.
+    flight.abort(error);
   }
 
   #countFailure(flight: Flight<K, V>): void {
@@ -184,61 +200,39 @@ export class Loader<K, V> {
 
   /**
    * Decides what the callers of a failed load that owned its key get: a
-   * `NotFound` is remembered (negative caching) and replaces any stale value;
-   * another error is answered with the stale value when fail-safe allows, and
-   * the key is then left alone for `failSafeRetryMs`; otherwise the error itself.
+   * `NotFound` is committed (remembered, with negative caching) and replaces
+   * any stale value; another error is answered with the stale value when the
+   * store falls back to one (fail-safe); otherwise the error itself.
    */
   #failOwned(flight: Flight<K, V>, error: unknown): void {
     const { key } = flight;
-    const { clock, notFoundTtlMs, staleIfErrorMs, failSafeRetryMs, name } = this.#options;
-    const now = clock.now();
+    const now = this.#options.clock.now();
     if (isStorageError(error, 'NotFound')) {
-      if (notFoundTtlMs > 0)
-        this.#entries.setNegative(key, flight.promise, now, now + notFoundTtlMs);
-      else this.#entries.delete(key);
+      this.#entries.commitNotFound(key, flight.promise, now);
       flight.reject(error);
       return;
     }
-    const slot = this.#entries.find(key);
-    if (slot === NO_SLOT || this.#entries.isNegative(slot)) {
-      flight.reject(error);
-      return;
-    }
-    this.#entries.setRetryAt(slot, now + failSafeRetryMs);
-    // Not negative, so the slot holds a value, `undefined` included if the
-    // source resolved with it.
-    const stale = this.#entries.valueAt(slot) as V;
-    if (now >= this.#entries.freshUntil(slot) + staleIfErrorMs) {
+    const fallback = this.#entries.loadFailed(key, now);
+    if (fallback === undefined) {
       flight.reject(error);
       return;
     }
     if (flight.hasCallers) this.#stats.failSafeFallbacks++;
-    if (channels.failSafe.hasSubscribers) channels.failSafe.publish({ cache: name, key, error });
-    flight.resolve(stale);
+    // Decided and handed over before a subscriber, which may invalidate, runs.
+    flight.resolve(fallback.value);
+    if (channels.failSafe.hasSubscribers) {
+      channels.failSafe.publish({ cache: this.#options.name, key, error });
+    }
   }
 
-  /** Stores a loaded value with its TTL and jitter (the store adds the stale window). */
-  #commit(key: K, value: V): void {
-    const { ttl, ttlJitter, clock } = this.#options;
-    let ttlMs = typeof ttl === 'number' ? ttl : ttl(value, key);
-    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) {
-      throw new TypeError(
-        `Expected \`ttlMs(value, key)\` to return a finite number >= 0, got ${describeValue(ttlMs)}`,
-      );
-    }
-    if (ttlMs === 0) {
-      // Not stored, and an older stale value must not outlive the newer one.
-      this.#entries.delete(key);
-      return;
-    }
-    if (ttlJitter > 0) ttlMs *= 1 + ttlJitter * (2 * Math.random() - 1);
-    const now = clock.now();
-    this.#entries.set(key, value, now, now + ttlMs);
+  /** Whether `flight` still owns its key. */
+  #owns(flight: Flight<K, V>): boolean {
+    return this.#flights.get(flight.key) === flight;
   }
 
   /** Removes `flight` from the map if it still owns its key; returns whether it did. */
   #release(flight: Flight<K, V>): boolean {
-    if (this.#flights.get(flight.key) !== flight) return false;
+    if (!this.#owns(flight)) return false;
     this.#flights.delete(flight.key);
     return true;
   }

@@ -1,10 +1,21 @@
 import { describeValue } from '@aa/core';
-import { type Clock, monotonicClock } from './clock.js';
-import type { EvictionPolicyName } from './entry-store.js';
+import type { Clock } from './clock.js';
+import type { EvictionPolicyName } from './eviction-policy.js';
+import type { Scheduler } from './scheduler.js';
+import { MAX_DURATION_MS, resolveTime } from './time-source.js';
+
+export { MAX_DURATION_MS };
 
 /**
  * How an {@link L1Cache} keeps its entries. Every option is optional; those
  * beyond `ttlMs`, `maxEntries` and `clock` are off (or neutral) by default.
+ *
+ * Options are read once, each exactly once, at construction. Every duration
+ * (`ttlMs`, its function's answers, the stale windows, `failSafeRetryMs`,
+ * `notFoundTtlMs`) may be any finite number in its range, however large: one
+ * longer than {@link MAX_DURATION_MS} (2^53 - 1 ms, about 285,000 years) is
+ * treated as that, so a TTL, its jitter and a stale window added together stay
+ * finite. `loadTimeoutMs` is a timer and stays within `setTimeout`'s range.
  */
 export interface L1CacheOptions<K = unknown, V = unknown> {
   /**
@@ -51,11 +62,23 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    */
   readonly evictionPolicy?: EvictionPolicyName | undefined;
   /**
-   * Where time is read. Must be monotonic (never go backwards).
+   * Where time is read. Must be monotonic (never go backwards). Its `now`
+   * method is read once and called once at construction, whose reading must be
+   * a finite number within ±(2^53 - 1).
    *
    * @default monotonicClock (`performance.now()`)
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Where time is read and timers are set (`{ now, setTimeout, clearTimeout }`):
+   * every wait of the cache (today, `loadTimeoutMs`) goes through it, so a
+   * `ManualScheduler` from `@aa/testing` drives expiry and timeouts alike, and
+   * an application may share one with its invalidation transports. Each method
+   * is read once; `now` as `clock` is. Give this or `clock`, not both.
+   *
+   * @default systemScheduler (`monotonicClock` and `unref()`'d Node timers)
+   */
+  readonly scheduler?: Scheduler | undefined;
   /**
    * A load that has not settled after this many milliseconds rejects every
    * caller waiting on it with a `LoadTimeoutError` (or, with `staleIfErrorMs`, a
@@ -69,7 +92,8 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    * For this many milliseconds after an entry expires, `get` returns the stale
    * value at once and starts one background refresh for the key (joining any load
    * of it already in flight). A failed refresh is counted and published, never an
-   * unhandled rejection; the stale value stays until the window ends.
+   * unhandled rejection; the stale value stays until the window ends, and the
+   * key is not refreshed again for `failSafeRetryMs`.
    *
    * @default 0 (off)
    */
@@ -84,8 +108,13 @@ export interface L1CacheOptions<K = unknown, V = unknown> {
    */
   readonly staleIfErrorMs?: number | undefined;
   /**
-   * With `staleIfErrorMs`: after a load has failed and a stale value was served
-   * instead, how long before the key may be loaded again.
+   * With either stale window: after a load or background refresh of a key that
+   * still holds a value kept past its freshness has failed (a timeout included,
+   * a `NotFound` excluded), how long before the key is loaded again, whether or
+   * not that failure was answered with the stale value. Meanwhile `get` answers
+   * with the stale value while a window allows it (without starting a refresh),
+   * and otherwise loads. Without a stale window nothing is held past its
+   * freshness, so nothing is held off.
    *
    * @default 1_000
    */
@@ -113,15 +142,15 @@ export interface ResolvedOptions<K, V> {
   readonly ttlJitter: number;
   readonly maxEntries: number;
   readonly evictionPolicy: EvictionPolicyName;
+  /** Read on every hit: the scheduler's `now`, or the `clock` option. */
   readonly clock: Clock;
+  readonly scheduler: Scheduler;
   readonly loadTimeoutMs: number | undefined;
   readonly staleWhileRevalidateMs: number;
   readonly staleIfErrorMs: number;
   readonly failSafeRetryMs: number;
   readonly notFoundTtlMs: number;
   readonly name: string;
-  /** How long past its freshness an entry is kept: the longer stale window. */
-  readonly staleWindowMs: number;
 }
 
 /** Defaults of {@link L1CacheOptions}. */
@@ -147,6 +176,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'maxEntries',
   'evictionPolicy',
   'clock',
+  'scheduler',
   'loadTimeoutMs',
   'staleWhileRevalidateMs',
   'staleIfErrorMs',
@@ -157,7 +187,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 
 /**
  * Checks `input` once, at construction, and fills in the defaults, so nothing on
- * the hot path validates again.
+ * the hot path validates again. Each option is read exactly once, so a getter
+ * cannot answer validation one way and later use another.
  *
  * @throws {TypeError} naming the option, what was expected and what was given.
  */
@@ -172,28 +203,15 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
       throw new TypeError(`Expected options among ${known}, got unknown option \`${name}\``);
     }
   }
-  const options = input as L1CacheOptions<K, V>;
+  const options = readOnce(input) as L1CacheOptions<K, V>;
   const defaults = L1_CACHE_DEFAULTS;
 
   const ttl =
     typeof options.ttlMs === 'function'
       ? options.ttlMs
-      : check('ttlMs', options.ttlMs, defaults.ttlMs, isPositive);
+      : saturated(check('ttlMs', options.ttlMs, defaults.ttlMs, isPositive));
 
-  const clock = options.clock === undefined ? monotonicClock : options.clock;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-    throw new TypeError(
-      `Expected \`clock\` to be an object with a \`now()\` method, got ${describeValue(clock)}`,
-    );
-  }
-  // Read once here so a broken clock fails now, not as entries that never (or
-  // always) expire; the hot path trusts it afterwards.
-  const reading: unknown = clock.now();
-  if (typeof reading !== 'number' || !Number.isFinite(reading)) {
-    throw new TypeError(
-      `Expected \`clock.now()\` to return a finite number, got ${describeValue(reading)}`,
-    );
-  }
+  const { clock, scheduler } = resolveTime(options.clock, options.scheduler);
 
   const evictionPolicy =
     options.evictionPolicy === undefined ? defaults.evictionPolicy : options.evictionPolicy;
@@ -208,17 +226,16 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
     throw new TypeError(`Expected \`name\` to be a non-empty string, got ${describeValue(name)}`);
   }
 
-  const staleWhileRevalidateMs = check(
-    'staleWhileRevalidateMs',
-    options.staleWhileRevalidateMs,
-    defaults.staleWhileRevalidateMs,
-    isDuration,
+  const staleWhileRevalidateMs = saturated(
+    check(
+      'staleWhileRevalidateMs',
+      options.staleWhileRevalidateMs,
+      defaults.staleWhileRevalidateMs,
+      isDuration,
+    ),
   );
-  const staleIfErrorMs = check(
-    'staleIfErrorMs',
-    options.staleIfErrorMs,
-    defaults.staleIfErrorMs,
-    isDuration,
+  const staleIfErrorMs = saturated(
+    check('staleIfErrorMs', options.staleIfErrorMs, defaults.staleIfErrorMs, isDuration),
   );
 
   return Object.freeze({
@@ -227,27 +244,36 @@ export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
     maxEntries: check('maxEntries', options.maxEntries, defaults.maxEntries, isEntryCount),
     evictionPolicy,
     clock,
+    scheduler,
     loadTimeoutMs:
       options.loadTimeoutMs === undefined
         ? undefined
         : check('loadTimeoutMs', options.loadTimeoutMs, 0, isTimeout),
     staleWhileRevalidateMs,
     staleIfErrorMs,
-    failSafeRetryMs: check(
-      'failSafeRetryMs',
-      options.failSafeRetryMs,
-      defaults.failSafeRetryMs,
-      isDuration,
+    failSafeRetryMs: saturated(
+      check('failSafeRetryMs', options.failSafeRetryMs, defaults.failSafeRetryMs, isDuration),
     ),
-    notFoundTtlMs: check(
-      'notFoundTtlMs',
-      options.notFoundTtlMs,
-      defaults.notFoundTtlMs,
-      isDuration,
+    notFoundTtlMs: saturated(
+      check('notFoundTtlMs', options.notFoundTtlMs, defaults.notFoundTtlMs, isDuration),
     ),
     name,
-    staleWindowMs: Math.max(staleWhileRevalidateMs, staleIfErrorMs),
   });
+}
+
+/** A plain copy of the known options of `input`, each read once. */
+function readOnce(input: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const name of KNOWN_OPTIONS) {
+    try {
+      copy[name] = (input as Record<string, unknown>)[name];
+    } catch (error) {
+      throw new TypeError(`Expected \`${name}\` to be readable, got a getter that threw`, {
+        cause: error,
+      });
+    }
+  }
+  return copy;
 }
 
 /** A numeric constraint and how to say it in an error message. */
@@ -286,4 +312,9 @@ function check(name: string, value: unknown, fallback: number, constraint: Const
     );
   }
   return value;
+}
+
+/** `ms`, or {@link MAX_DURATION_MS} if it is longer. */
+export function saturated(ms: number): number {
+  return Math.min(ms, MAX_DURATION_MS);
 }

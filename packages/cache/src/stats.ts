@@ -35,12 +35,19 @@ export interface CacheStats {
   readonly expirations: number;
   /** Entries dropped by `invalidate()` and `clear()`. */
   readonly invalidations: number;
+  /**
+   * Entries replaced by a newer load of their key: a refreshed or reloaded
+   * value, a remembered `NotFound`, or a value the `ttlMs` function chose not to
+   * store. With `evictions`, `expirations` and `invalidations`, every removal is
+   * counted once, under its cause (see `RemovalCause`).
+   */
+  readonly replacements: number;
 }
 
 /**
  * The mutable counters behind {@link CacheStats}: plain integer fields, so
- * counting is one increment and cheap enough to be always on. Evictions and
- * expirations are counted where they happen, in the entry store.
+ * counting is one increment and cheap enough to be always on. Evictions,
+ * expirations and replacements are counted where they happen, in the entry store.
  */
 export class StatsCounter {
   hits = 0;
@@ -73,6 +80,7 @@ export class StatsCounter {
       evictions: removals.evictions,
       expirations: removals.expirations,
       invalidations: this.invalidations,
+      replacements: removals.replacements,
     });
   }
 }

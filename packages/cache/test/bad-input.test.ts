@@ -1,5 +1,5 @@
 import { type CacheSource, StorageError } from '@aa/core';
-import { ManualClock } from '@aa/testing';
+import { ManualClock, ManualScheduler } from '@aa/testing';
 import { describe, expect, it } from 'vitest';
 import { L1Cache, type L1CacheOptions, LoadTimeoutError } from '../src/index.js';
 import { failOnUnhandledRejections } from './controlled-source.js';
@@ -594,12 +594,14 @@ describe('L1Cache, given bad input', () => {
     // callback, so the error escapes as an uncaught exception (the process
     // dies) and the callers are never settled.
     it('times out the load of a revoked-Proxy key with a LoadTimeoutError', async () => {
+      const scheduler = new ManualScheduler();
       const cache = new L1Cache<unknown, string>(
         { load: () => new Promise<string>(() => {}) },
-        { loadTimeoutMs: 10 },
+        { loadTimeoutMs: 10, scheduler },
       );
       const get = cache.get(revokedProxy());
       const caught = get.catch((error: unknown) => error);
+      scheduler.advance(10);
       expect(await settlesWithin(get, 200)).toBe(true);
       expect(await caught).toBeInstanceOf(LoadTimeoutError);
       expect(cache.pendingLoads).toBe(0);

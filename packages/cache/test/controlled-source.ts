@@ -1,5 +1,5 @@
 import type { CacheSource, LoadOptions } from '@aa/core';
-import { ManualClock } from '@aa/testing';
+import { ManualClock, ManualScheduler } from '@aa/testing';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { L1Cache, type L1CacheOptions } from '../src/index.js';
 
@@ -97,12 +97,15 @@ export function observe<T>(promise: Promise<T>): Outcome<T> {
 /**
  * A cache over a {@link ControlledSource} holding 'v1' for 'k' (load #0),
  * loaded at time 0 with a TTL of `ttlMs` (unless `options` says otherwise), and
- * the clock moved `ttlMs` on: where the stale windows begin.
+ * the clock moved `ttlMs` on: where the stale windows begin. The clock is the
+ * `ManualScheduler` passed as `options.scheduler`, if one is.
  */
 export async function expiredEntry(ttlMs: number, options: L1CacheOptions<string, string>) {
-  const clock = new ManualClock();
+  const { scheduler } = options;
+  const clock = scheduler instanceof ManualScheduler ? scheduler : new ManualClock();
   const source = new ControlledSource<string, string>();
-  const cache = new L1Cache(source, { ttlMs, clock, ...options });
+  const time = scheduler === undefined ? { clock } : {};
+  const cache = new L1Cache(source, { ttlMs, ...time, ...options });
   const loading = cache.get('k');
   source.resolve(0, 'v1');
   await loading;

@@ -1,6 +1,7 @@
 import type { LoadOptions } from '@aa/core';
 import { StorageError } from '@aa/core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ManualScheduler } from '@aa/testing';
+import { describe, expect, it } from 'vitest';
 import { CacheDisposedError, L1Cache } from '../src/index.js';
 import { ControlledSource, settle } from './controlled-source.js';
 
@@ -27,14 +28,10 @@ class ReentrantSource extends ControlledSource<string, string> {
 // started afterwards is never cleared: dispose() does not release every timer.
 describe('L1Cache', () => {
   describe('dispose() called by the source from inside load()', () => {
-    afterEach(() => {
-      vi.useRealTimers();
-    });
-
     it('leaves no load-timeout timer behind', async () => {
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const scheduler = new ManualScheduler();
       const source = new ReentrantSource();
-      const cache = new L1Cache(source, { ttlMs: 256, loadTimeoutMs: 192 });
+      const cache = new L1Cache(source, { scheduler, ttlMs: 256, loadTimeoutMs: 192 });
 
       source.onNextLoad = () => cache.dispose();
       const read = cache.get('a');
@@ -43,7 +40,7 @@ describe('L1Cache', () => {
 
       await expect(read).rejects.toBeInstanceOf(CacheDisposedError);
       expect(cache.pendingLoads).toBe(0);
-      expect(vi.getTimerCount()).toBe(0);
+      expect(scheduler.pendingTimers).toBe(0);
     });
   });
 });

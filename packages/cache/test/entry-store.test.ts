@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EntryStore, NO_SLOT } from '../src/entry-store.js';
+import { EntryStore } from '../src/entry-store.js';
+import { evictionPolicyFor } from '../src/eviction-policy-factory.js';
+import { Freshness } from '../src/freshness.js';
 import { TimerWheel } from '../src/timer-wheel.js';
 
 /** A promise already rejected with a not-found error, its rejection handled. */
@@ -9,8 +11,13 @@ function notFound(): Promise<number> {
   return rejected;
 }
 
+/** Freshness with a stale-while-revalidate window of `staleWindowMs` and `notFoundTtlMs`. */
+function rules(staleWindowMs = 0, notFoundTtlMs = 100) {
+  return new Freshness<string, number>({ staleWhileRevalidateMs: staleWindowMs, notFoundTtlMs });
+}
+
 function storeWith(count: number, freshUntil: number, staleWindowMs = 0) {
-  const store = new EntryStore<string, number>(10_000, 0, staleWindowMs);
+  const store = new EntryStore<string, number>(10_000, 0, rules(staleWindowMs));
   for (let i = 0; i < count; i++) {
     store.set(`k${i}`, i, 0, freshUntil);
   }
@@ -19,7 +26,7 @@ function storeWith(count: number, freshUntil: number, staleWindowMs = 0) {
 
 describe('EntryStore', () => {
   it('reclaims expired entries on the next write, however the TTLs are mixed', () => {
-    const store = new EntryStore<string, number>(10_000, 0, 0);
+    const store = new EntryStore<string, number>(10_000, 0, rules());
     for (let i = 0; i < 300; i++) {
       // Deadlines from 10 ms to 10 days, interleaved, so neither insertion nor
       // recency order is expiry order.
@@ -40,10 +47,11 @@ describe('EntryStore', () => {
     expect(store.size).toBe(10);
     expect(store.hit('k1', 400)).toBeUndefined();
     expect(store.peek('k1', 400)).toBeUndefined();
-    expect(store.valueAt(store.find('k1'))).toBe(1);
+    expect(store.staleAnswer('k1', 400)).toMatchObject({ refresh: true });
+    expect(store.has('k1')).toBe(true);
     store.reclaim(600);
     expect(store.size).toBe(0);
-    expect(store.removals).toEqual({ evictions: 0, expirations: 10 });
+    expect(store.removals).toEqual({ evictions: 0, expirations: 10, replacements: 0 });
   });
 
   it('renews an overwritten entry in removal order', () => {
@@ -55,7 +63,7 @@ describe('EntryStore', () => {
   });
 
   it('renews an overwritten entry in recency order', () => {
-    const store = new EntryStore<string, number>(2, 0, 0, 'lru');
+    const store = new EntryStore<string, number>(2, 0, rules(), evictionPolicyFor('lru', 2));
     store.set('a', 1, 0, 100);
     store.set('b', 2, 0, 100);
     store.set('a', 3, 1, 100);
@@ -63,27 +71,44 @@ describe('EntryStore', () => {
     expect([store.peek('a', 2), store.peek('b', 2), store.peek('c', 2)]).toEqual([3, undefined, 4]);
   });
 
-  it('remembers a NotFound as a negative entry, which peek and valueAt do not show', () => {
-    const store = new EntryStore<string, number>(10, 0, 0);
+  it('remembers a NotFound as a negative entry, which peek does not show and nothing falls back to', () => {
+    const store = new EntryStore<string, number>(10, 0, rules(1_000));
     const rejected = notFound();
-    store.setNegative('gone', rejected, 0, 100);
-    const slot = store.find('gone');
-    expect(store.isNegative(slot)).toBe(true);
+    store.commitNotFound('gone', rejected, 0);
     expect(store.hit('gone', 50)).toBe(rejected);
     expect(store.peek('gone', 50)).toBeUndefined();
-    expect(store.valueAt(slot)).toBeUndefined();
+    expect(store.loadFailed('gone', 50)).toBeUndefined();
+    expect(store.staleAnswer('gone', 100)).toBeUndefined();
+    expect(store.has('gone')).toBe(false);
+  });
+
+  it('does not remember a NotFound without negative caching, and drops the older value', () => {
+    const store = new EntryStore<string, number>(10, 0, rules(1_000, 0));
+    store.set('gone', 1, 0, 100);
+    store.commitNotFound('gone', notFound(), 10);
+    expect(store.has('gone')).toBe(false);
+    expect(store.removals.replacements).toBe(1);
+  });
+
+  it('commits a value for its TTL, and a TTL of 0 as no entry at all', () => {
+    const store = new EntryStore<string, number>(10, 0, rules(1_000));
+    store.commit('a', 1, 10, 100);
+    expect(store.peek('a', 109)).toBe(1);
+    expect(store.peek('a', 110)).toBeUndefined();
+    store.commit('a', 2, 120, 0);
+    expect(store.has('a')).toBe(false);
   });
 
   it('removes a negative entry when it expires, whatever the stale window', () => {
     const store = storeWith(1, 100, 10_000);
-    store.setNegative('gone', notFound(), 0, 100);
+    store.commitNotFound('gone', notFound(), 0);
     store.reclaim(100 + TimerWheel.RESOLUTION_MS);
-    expect(store.find('gone')).toBe(NO_SLOT);
-    expect(store.find('k0')).not.toBe(NO_SLOT); // its value waits out the stale window
+    expect(store.has('gone')).toBe(false);
+    expect(store.has('k0')).toBe(true); // its value waits out the stale window
   });
 
   it('reclaims an entry overwritten with an earlier deadline at the new one', () => {
-    const store = new EntryStore<string, number>(10, 0, 0);
+    const store = new EntryStore<string, number>(10, 0, rules());
     store.set('a', 1, 0, 100_000);
     store.set('a', 2, 0, 100);
     store.reclaim(100 + TimerWheel.RESOLUTION_MS);
@@ -91,38 +116,55 @@ describe('EntryStore', () => {
   });
 
   it('drops the stale window of a value overwritten by a NotFound', () => {
-    const store = new EntryStore<string, number>(10, 0, 100_000);
+    const store = new EntryStore<string, number>(10, 0, rules(100_000));
     store.set('a', 1, 0, 100);
-    store.setNegative('a', notFound(), 0, 100);
+    store.commitNotFound('a', notFound(), 0);
     store.reclaim(100 + TimerWheel.RESOLUTION_MS);
     expect(store.size).toBe(0);
   });
 
   it('treats a NotFound overwritten by a value as a value, stale window included', async () => {
-    const store = new EntryStore<string, number>(10, 0, 100_000);
-    store.setNegative('a', notFound(), 0, 100);
+    const store = new EntryStore<string, number>(10, 0, rules(100_000));
+    store.commitNotFound('a', notFound(), 0);
     store.set('a', 7, 0, 100);
     store.reclaim(50_000);
-    const slot = store.find('a');
-    expect(store.isNegative(slot)).toBe(false);
-    expect(store.valueAt(slot)).toBe(7);
-    await expect(store.promiseAt(slot)).resolves.toBe(7);
+    const stale = store.staleAnswer('a', 50_000);
+    expect(stale?.refresh).toBe(true);
+    await expect(stale?.promise).resolves.toBe(7);
   });
 
-  it('tracks a fail-safe retry time only when asked to', () => {
-    const tracking = storeWith(1, 10, 5);
-    tracking.setRetryAt(tracking.find('k0'), 77);
-    expect(tracking.retryAt(tracking.find('k0'))).toBe(77);
+  it('holds off retries after a failed load, and falls back within the stale-if-error window', () => {
+    const freshness = new Freshness<string, number>({
+      staleWhileRevalidateMs: 100,
+      staleIfErrorMs: 1_000,
+      failSafeRetryMs: 500,
+    });
+    const store = new EntryStore<string, number>(10, 0, freshness);
+    store.set('k', 7, 0, 10);
+    expect(store.staleAnswer('k', 20)).toMatchObject({ refresh: true });
+    expect(store.loadFailed('k', 20)).toEqual({ value: 7 });
+    // Retries held off until 520: served without a refresh, in either window.
+    expect(store.staleAnswer('k', 50)).toMatchObject({ refresh: false });
+    expect(store.staleAnswer('k', 400)).toMatchObject({ refresh: false });
+    expect(store.staleAnswer('k', 600)).toBeUndefined();
+    expect(store.loadFailed('k', 1_010)).toBeUndefined();
+  });
 
-    const plain = new EntryStore<string, number>(10, 0, 0);
-    plain.set('k', 1, 0, 10);
-    plain.setRetryAt(plain.find('k'), 77);
-    expect(plain.retryAt(plain.find('k'))).toBe(0);
+  it('keeps no retry time without a stale window', () => {
+    const store = new EntryStore<string, number>(10, 0, rules());
+    store.set('k', 1, 0, 10);
+    expect(store.loadFailed('k', 15)).toBeUndefined();
+    expect(store.staleAnswer('k', 10)).toBeUndefined();
   });
 
   it('evicts the least recently used entry and reports its key', () => {
     const evicted: string[] = [];
-    const store = new EntryStore<string, number>(2, 0, 0, 'lru', (key) => evicted.push(key));
+    const store = new EntryStore<string, number>(2, 0, rules(), evictionPolicyFor('lru', 2), {
+      wants: () => true,
+      removed: (key, cause) => {
+        if (cause === 'evicted') evicted.push(key);
+      },
+    });
     store.set('a', 1, 0, 100);
     store.set('b', 2, 0, 100);
     store.hit('a', 1);
@@ -135,7 +177,7 @@ describe('EntryStore', () => {
     const store = storeWith(100, 10);
     store.clear(0);
     expect(store.size).toBe(0);
-    expect(store.find('k1')).toBe(NO_SLOT);
+    expect(store.has('k1')).toBe(false);
     store.set('again', 1, 0, 10);
     expect(store.peek('again', 0)).toBe(1);
     store.reclaim(100);

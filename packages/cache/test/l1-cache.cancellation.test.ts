@@ -331,11 +331,11 @@ describe('L1Cache', () => {
         }
       });
 
-      it('are removed after coalesced callers all settle', async () => {
+      it('are one for coalesced callers sharing a signal, removed after they all settle', async () => {
         const { source, cache } = setup();
         const { signal, abortListeners } = countingSignal();
         const reads = Array.from({ length: 5 }, () => cache.get('k', { signal }));
-        expect(abortListeners()).toBe(5);
+        expect(abortListeners()).toBe(1);
 
         source.resolve(0, 'value');
         await Promise.all(reads);

@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { ManualClock } from '@aa/testing';
+import { ManualClock, ManualScheduler } from '@aa/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CACHE_CHANNELS,
@@ -53,7 +53,6 @@ describe('L1Cache', () => {
 
     afterEach(() => {
       for (const unsubscribe of subscriptions.splice(0)) unsubscribe();
-      vi.useRealTimers();
       vi.restoreAllMocks();
     });
 
@@ -288,14 +287,16 @@ describe('L1Cache', () => {
 
     describe('loadTimeout', () => {
       it('publishes the key and the timeout that elapsed', async () => {
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        const scheduler = new ManualScheduler();
         const timeouts = listen(CACHE_CHANNELS.loadTimeout, subscriptions);
-        const { name, cache } = setup({ loadTimeoutMs: 250 });
+        const { name, cache } = setup({ loadTimeoutMs: 250, scheduler });
         const read = cache.get('slow').catch((error: unknown) => error);
 
-        await vi.advanceTimersByTimeAsync(249);
+        scheduler.advance(249);
+        await settle();
         expect(timeouts).toEqual([]);
-        await vi.advanceTimersByTimeAsync(1);
+        scheduler.advance(1);
+        await settle();
 
         expect(timeouts).toEqual([{ cache: name, key: 'slow', timeoutMs: 250 }]);
         expect(await read).toBeInstanceOf(LoadTimeoutError);
@@ -354,9 +355,9 @@ describe('L1Cache', () => {
       });
 
       it('publishes nothing on the plain channels and behaves the same', async () => {
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
         const plain = [
           CACHE_CHANNELS.evict,
+          CACHE_CHANNELS.remove,
           CACHE_CHANNELS.invalidate,
           CACHE_CHANNELS.clear,
           CACHE_CHANNELS.loadTimeout,
@@ -365,9 +366,9 @@ describe('L1Cache', () => {
         expect(plain.some((channel) => channel.hasSubscribers)).toBe(false);
         const publish = vi.spyOn(Object.getPrototypeOf(plain[0]), 'publish');
 
-        const clock = new ManualClock();
+        const scheduler = new ManualScheduler();
         const { source, cache } = setup({
-          clock,
+          scheduler,
           ttlMs: 100,
           staleIfErrorMs: 1_000,
           maxEntries: 1,
@@ -376,7 +377,7 @@ describe('L1Cache', () => {
         const first = cache.get('a');
         source.resolve(0, 'a');
         await first;
-        clock.advance(100);
+        scheduler.advance(100);
         const fallback = cache.get('a');
         source.reject(1, new Error('backend down'));
         await expect(fallback).resolves.toBe('a');
@@ -384,7 +385,7 @@ describe('L1Cache', () => {
         source.resolve(2, 'b');
         await evicting;
         const timingOut = cache.get('c').catch((error: unknown) => error);
-        await vi.advanceTimersByTimeAsync(50);
+        scheduler.advance(50);
         expect(await timingOut).toBeInstanceOf(LoadTimeoutError);
         expect(cache.invalidate('b')).toBe(true);
         cache.clear();

@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ManualScheduler } from '@aa/testing';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CACHE_CHANNELS,
   CACHE_ERROR_CODES,
@@ -36,10 +37,6 @@ async function warm(
 describe('L1Cache', () => {
   describe('dispose()', () => {
     failOnUnhandledRejections();
-    // Registered after it, so it runs before it: real timers before settling.
-    afterEach(() => {
-      vi.useRealTimers();
-    });
 
     describe('afterwards', () => {
       it('makes get reject with a CacheDisposedError', async () => {
@@ -173,30 +170,32 @@ describe('L1Cache', () => {
       });
 
       it('clears every pending loadTimeoutMs timer', async () => {
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-        const { cache } = setup({ loadTimeoutMs: 1_000 });
+        const scheduler = new ManualScheduler();
+        const { cache } = setup({ loadTimeoutMs: 1_000, scheduler });
         void cache.get('a').catch(() => {});
         void cache.get('b').catch(() => {});
-        expect(vi.getTimerCount()).toBe(2);
+        expect(scheduler.pendingTimers).toBe(2);
 
         cache.dispose();
 
-        expect(vi.getTimerCount()).toBe(0);
-        await vi.advanceTimersByTimeAsync(5_000);
+        expect(scheduler.pendingTimers).toBe(0);
+        scheduler.advance(5_000);
+        await settle();
         expect(cache.stats().loadTimeouts).toBe(0);
       });
 
       it('clears the loadTimeoutMs timer of a load disowned by invalidate()', async () => {
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-        const { cache } = setup({ loadTimeoutMs: 1_000 });
+        const scheduler = new ManualScheduler();
+        const { cache } = setup({ loadTimeoutMs: 1_000, scheduler });
         void cache.get('k').catch(() => {});
         cache.invalidate('k');
-        expect(vi.getTimerCount()).toBe(1);
+        expect(scheduler.pendingTimers).toBe(1);
 
         cache.dispose();
 
-        expect(vi.getTimerCount()).toBe(0);
-        await vi.advanceTimersByTimeAsync(5_000);
+        expect(scheduler.pendingTimers).toBe(0);
+        scheduler.advance(5_000);
+        await settle();
         expect(cache.stats().loadTimeouts).toBe(0);
       });
 

@@ -1,6 +1,6 @@
 import { AgentId, StorageError } from '@aa/core';
-import { ManualClock, MemoryPolicyStore, samplePolicy } from '@aa/testing';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock, ManualScheduler, MemoryPolicyStore, samplePolicy } from '@aa/testing';
+import { describe, expect, it } from 'vitest';
 import {
   CACHE_ERROR_CODES,
   isCacheError,
@@ -190,18 +190,14 @@ describe('L1Cache', () => {
     });
 
     describe('with loadTimeoutMs', () => {
-      afterEach(() => {
-        vi.useRealTimers();
-      });
-
       it('answers a load that times out with the stale value', async () => {
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-        const { source, cache } = await expiredEntryWith({ loadTimeoutMs: 100 });
+        const scheduler = new ManualScheduler();
+        const { source, cache } = await expiredEntryWith({ loadTimeoutMs: 100, scheduler });
 
         const reads = [cache.get('k'), cache.get('k')];
-        vi.advanceTimersByTime(99);
+        scheduler.advance(99);
         expect(await isPending(reads[0] as Promise<string>)).toBe(true);
-        vi.advanceTimersByTime(1);
+        scheduler.advance(1);
 
         expect(await Promise.all(reads)).toEqual(['v1', 'v1']);
         const signal = source.loads[1]?.options?.signal;
@@ -220,16 +216,16 @@ describe('L1Cache', () => {
       });
 
       it('rejects with the LoadTimeoutError when no stale value is held', async () => {
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        const scheduler = new ManualScheduler();
         const source = new ControlledSource<string, string>();
         const cache = new L1Cache(source, {
           staleIfErrorMs: STALE_IF_ERROR_MS,
           loadTimeoutMs: 100,
-          clock: new ManualClock(),
+          scheduler,
         });
 
         const read = cache.get('cold');
-        vi.advanceTimersByTime(100);
+        scheduler.advance(100);
 
         await expect(read).rejects.toBeInstanceOf(LoadTimeoutError);
         expect(cache.stats().failSafeFallbacks).toBe(0);

@@ -19,6 +19,7 @@ const ZERO: CacheStats = {
   evictions: 0,
   expirations: 0,
   invalidations: 0,
+  replacements: 0,
 };
 
 /** A cache whose source answers at once with the key itself. */

@@ -1,5 +1,5 @@
-import { ManualClock } from '@aa/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManualScheduler } from '@aa/testing';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CACHE_ERROR_CODES,
   isCacheError,
@@ -16,9 +16,18 @@ import {
 
 const TIMEOUT_MS = 1_000;
 
+/** The scheduler of each test's cache: its timers fire only when a test advances it. */
+let scheduler = new ManualScheduler();
+
+/** Moves the scheduler on by `ms`, firing the timers due, and lets their effects settle. */
+async function advance(ms: number): Promise<void> {
+  scheduler.advance(ms);
+  await settle();
+}
+
 function setup(options: L1CacheOptions<string, string> = {}) {
   const source = new ControlledSource<string, string>();
-  const cache = new L1Cache(source, { loadTimeoutMs: TIMEOUT_MS, ...options });
+  const cache = new L1Cache(source, { loadTimeoutMs: TIMEOUT_MS, scheduler, ...options });
   return { source, cache };
 }
 
@@ -30,12 +39,7 @@ describe('L1Cache', () => {
   describe('loadTimeoutMs', () => {
     failOnUnhandledRejections();
     beforeEach(() => {
-      // Only the timeout timers are faked: settle() still runs on a real setImmediate.
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    });
-    // Registered after the helper's hook, so it runs before it.
-    afterEach(() => {
-      vi.useRealTimers();
+      scheduler = new ManualScheduler();
     });
 
     describe('a load that does not settle in time', () => {
@@ -48,10 +52,10 @@ describe('L1Cache', () => {
           observe(cache.get('k', { signal: controller.signal })),
         ];
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        await advance(TIMEOUT_MS - 1);
         expect(callers.map((caller) => caller.state)).toEqual(['pending', 'pending', 'pending']);
 
-        await vi.advanceTimersByTimeAsync(1);
+        await advance(1);
         expect(callers.map((caller) => caller.state)).toEqual(['rejected', 'rejected', 'rejected']);
         const error = callers[0]?.reason;
         expect(callers[1]?.reason).toBe(error);
@@ -70,11 +74,11 @@ describe('L1Cache', () => {
 
       it('keeps the key it timed out on, not a stringified copy', async () => {
         const source = new ControlledSource<{ id: number }, string>();
-        const cache = new L1Cache(source, { loadTimeoutMs: 50 });
+        const cache = new L1Cache(source, { loadTimeoutMs: 50, scheduler });
         const key = { id: 7 };
         const caller = observe(cache.get(key));
 
-        await vi.advanceTimersByTimeAsync(50);
+        await advance(50);
 
         expect(caller.state).toBe('rejected');
         expect((caller.reason as LoadTimeoutError).key).toBe(key);
@@ -83,12 +87,12 @@ describe('L1Cache', () => {
 
       it('rejects with a LoadTimeoutError even when the key cannot be converted to a string', async () => {
         const source = new ControlledSource<object, string>();
-        const cache = new L1Cache(source, { loadTimeoutMs: 50 });
+        const cache = new L1Cache(source, { loadTimeoutMs: 50, scheduler });
         // A null-prototype object (a dictionary key, say) has no toString.
         const key: object = Object.create(null);
         const caller = observe(cache.get(key));
 
-        await vi.advanceTimersByTimeAsync(50);
+        await advance(50);
 
         expect(caller.state).toBe('rejected');
         expect(caller.reason).toBeInstanceOf(LoadTimeoutError);
@@ -103,10 +107,10 @@ describe('L1Cache', () => {
         const onAbort = vi.fn();
         signal.addEventListener('abort', onAbort);
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        await advance(TIMEOUT_MS - 1);
         expect(signal.aborted).toBe(false);
 
-        await vi.advanceTimersByTimeAsync(1);
+        await advance(1);
         expect(signal.aborted).toBe(true);
         expect(onAbort).toHaveBeenCalledTimes(1);
         expect(signal.reason).toBeInstanceOf(LoadTimeoutError);
@@ -118,7 +122,7 @@ describe('L1Cache', () => {
         const first = observe(cache.get('k'));
         expect(cache.pendingLoads).toBe(1);
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await advance(TIMEOUT_MS);
         expect(first.state).toBe('rejected');
         expect(cache.pendingLoads).toBe(0);
 
@@ -135,7 +139,7 @@ describe('L1Cache', () => {
         const ttlMs = vi.fn(() => 60_000);
         const { source, cache } = setup({ ttlMs });
         const caller = observe(cache.get('k'));
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await advance(TIMEOUT_MS);
 
         source.resolve(0, 'late');
         await settle();
@@ -156,7 +160,7 @@ describe('L1Cache', () => {
       it('discards its late result without settling or overwriting a newer load of the key', async () => {
         const { source, cache } = setup();
         void cache.get('k').catch(() => {});
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await advance(TIMEOUT_MS);
         const newer = observe(cache.get('k'));
 
         source.resolve(0, 'late');
@@ -177,7 +181,7 @@ describe('L1Cache', () => {
       it('discards a late failure too, counting the load as failed only once', async () => {
         const { source, cache } = setup();
         const caller = observe(cache.get('k'));
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await advance(TIMEOUT_MS);
 
         source.reject(0, new Error('late failure'));
         await settle();
@@ -189,7 +193,7 @@ describe('L1Cache', () => {
       it('raises no unhandled rejection when no caller is left awaiting it', async () => {
         const { cache } = setup();
         void cache.get('fire-and-forget');
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await advance(TIMEOUT_MS);
         await settle();
 
         expect(cache.stats().loadTimeouts).toBe(1);
@@ -197,16 +201,15 @@ describe('L1Cache', () => {
       });
 
       it('answers with the stale value instead of the error when staleIfErrorMs allows', async () => {
-        const clock = new ManualClock();
-        const { source, cache } = setup({ clock, ttlMs: 100, staleIfErrorMs: 10_000 });
+        const { source, cache } = setup({ ttlMs: 100, staleIfErrorMs: 10_000 });
         const first = cache.get('k');
         source.resolve(0, 'old');
         await expect(first).resolves.toBe('old');
-        clock.advance(100);
+        scheduler.advance(100);
 
         const caller = observe(cache.get('k'));
         expect(source.callCount).toBe(2);
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await advance(TIMEOUT_MS);
 
         expect(caller).toMatchObject({ state: 'fulfilled', value: 'old' });
         expect(source.signalOf(1).reason).toBeInstanceOf(LoadTimeoutError);
@@ -218,14 +221,14 @@ describe('L1Cache', () => {
       it('clears its timer, so nothing fires after the deadline', async () => {
         const { source, cache } = setup();
         const caller = cache.get('k');
-        expect(vi.getTimerCount()).toBe(1);
+        expect(scheduler.pendingTimers).toBe(1);
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        await advance(TIMEOUT_MS - 1);
         source.resolve(0, 'value');
         await expect(caller).resolves.toBe('value');
-        expect(vi.getTimerCount()).toBe(0);
+        expect(scheduler.pendingTimers).toBe(0);
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS * 10);
+        await advance(TIMEOUT_MS * 10);
         expect(source.signalOf(0).aborted).toBe(false);
         expect(cache.peek('k')).toBe('value');
         expect(cache.stats()).toMatchObject({ loadTimeouts: 0, loadFailures: 0 });
@@ -238,9 +241,9 @@ describe('L1Cache', () => {
 
         source.reject(0, failure);
         await expect(caller).rejects.toBe(failure);
-        expect(vi.getTimerCount()).toBe(0);
+        expect(scheduler.pendingTimers).toBe(0);
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+        await advance(TIMEOUT_MS);
         expect(source.signalOf(0).aborted).toBe(false);
         expect(cache.stats()).toMatchObject({ loadTimeouts: 0, loadFailures: 1 });
       });
@@ -248,23 +251,22 @@ describe('L1Cache', () => {
       it('leaves no timer behind after many loads', async () => {
         const { source, cache } = setup();
         const reads = Array.from({ length: 50 }, (_, index) => cache.get(`k${index}`));
-        expect(vi.getTimerCount()).toBe(50);
+        expect(scheduler.pendingTimers).toBe(50);
 
         for (let index = 0; index < 50; index++) source.resolve(index, `v${index}`);
         await Promise.all(reads);
 
-        expect(vi.getTimerCount()).toBe(0);
+        expect(scheduler.pendingTimers).toBe(0);
       });
     });
 
     describe('the timer', () => {
-      it('does not keep the process alive', async () => {
-        vi.useRealTimers();
+      it('does not keep the process alive, with the default scheduler', async () => {
         const timeoutMs = 123_457;
         const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
         try {
           const before = activeTimeouts();
-          const { source, cache } = setup({ loadTimeoutMs: timeoutMs });
+          const { source, cache } = setup({ loadTimeoutMs: timeoutMs, scheduler: undefined });
           const caller = cache.get('k');
 
           const index = setTimeoutSpy.mock.calls.findIndex((call) => call[1] === timeoutMs);
@@ -286,12 +288,12 @@ describe('L1Cache', () => {
       it('rejects only the callers of the invalidated load when it times out', async () => {
         const { source, cache } = setup();
         const older = [observe(cache.get('k')), observe(cache.get('k'))];
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS / 2);
+        await advance(TIMEOUT_MS / 2);
         cache.invalidate('k');
         const newer = observe(cache.get('k'));
         expect(source.callCount).toBe(2);
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS / 2);
+        await advance(TIMEOUT_MS / 2);
 
         expect(older.map((caller) => caller.state)).toEqual(['rejected', 'rejected']);
         expect(older[0]?.reason).toBeInstanceOf(LoadTimeoutError);
@@ -313,15 +315,15 @@ describe('L1Cache', () => {
       it('gives the newer load its own full timeout', async () => {
         const { source, cache } = setup();
         void cache.get('k').catch(() => {});
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS / 2);
+        await advance(TIMEOUT_MS / 2);
         cache.invalidate('k');
         const newer = observe(cache.get('k'));
 
-        await vi.advanceTimersByTimeAsync(TIMEOUT_MS - 1);
+        await advance(TIMEOUT_MS - 1);
         expect(source.signalOf(0).aborted).toBe(true);
         expect(newer.state).toBe('pending');
 
-        await vi.advanceTimersByTimeAsync(1);
+        await advance(1);
         expect(newer.state).toBe('rejected');
         expect(newer.reason).toBeInstanceOf(LoadTimeoutError);
         expect(newer.reason).not.toBe(source.signalOf(0).reason);

@@ -51,7 +51,7 @@ describe('L1Cache', () => {
       ],
       [
         { ttl: 1_000 },
-        'Expected options among `ttlMs`, `ttlJitter`, `maxEntries`, `evictionPolicy`, `clock`, `loadTimeoutMs`, `staleWhileRevalidateMs`, `staleIfErrorMs`, `failSafeRetryMs`, `notFoundTtlMs`, `name`, got unknown option `ttl`',
+        'Expected options among `ttlMs`, `ttlJitter`, `maxEntries`, `evictionPolicy`, `clock`, `scheduler`, `loadTimeoutMs`, `staleWhileRevalidateMs`, `staleIfErrorMs`, `failSafeRetryMs`, `notFoundTtlMs`, `name`, got unknown option `ttl`',
       ],
       [{ ttlJitter: 1 }, 'Expected `ttlJitter` to be a number >= 0 and < 1, got `1` (number)'],
       [{ ttlJitter: -0.1 }, 'got `-0.1` (number)'],

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EntryStore } from '../src/entry-store.js';
+import { evictionPolicyFor } from '../src/eviction-policy-factory.js';
 import { FrequencySketch } from '../src/frequency-sketch.js';
+import { Freshness } from '../src/freshness.js';
 import { hashKey } from '../src/key-hash.js';
 
 /**
@@ -139,12 +141,21 @@ describe('WindowTinyLfuPolicy', () => {
     const random = vi.spyOn(Math, 'random');
     random.mockImplementation(seeded(seed));
     const evicted: string[] = [];
-    const store = new EntryStore<string, string>(maxEntries, 0, 0, 'w-tinylfu', (key) =>
-      evicted.push(key),
+    const store = new EntryStore<string, string>(
+      maxEntries,
+      0,
+      new Freshness({}),
+      evictionPolicyFor('w-tinylfu', maxEntries),
+      {
+        wants: () => true,
+        removed: (key, cause) => {
+          if (cause === 'evicted') evicted.push(key);
+        },
+      },
     );
     const hits: boolean[] = [];
     for (const step of steps) {
-      if ('delete' in step) store.delete(step.delete);
+      if ('delete' in step) store.delete(step.delete, 'invalidated');
       else if (store.hit(step.read, 0) !== undefined) hits.push(true);
       else {
         store.set(step.read, step.read, 0, 1e12);

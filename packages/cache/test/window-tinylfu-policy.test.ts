@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EntryStore } from '../src/entry-store.js';
+import { evictionPolicyFor } from '../src/eviction-policy-factory.js';
+import { Freshness } from '../src/freshness.js';
 
 /** Reads `key` from the store, inserting it on a miss; returns whether it was a hit. */
 function read(store: EntryStore<string, string>, key: string): boolean {
@@ -14,7 +16,12 @@ describe('WindowTinyLfuPolicy', () => {
     // one-off keys, so 150 of them pass between two reads of a hot key: more
     // than the 100 entries an LRU can hold.
     const hotHitRatio = (policy: 'w-tinylfu' | 'lru') => {
-      const store = new EntryStore<string, string>(100, 0, 0, policy);
+      const store = new EntryStore<string, string>(
+        100,
+        0,
+        new Freshness({}),
+        evictionPolicyFor(policy, 100),
+      );
       let hotReads = 0;
       let hotHits = 0;
       for (let step = 0; step < 40_000; step++) {
@@ -33,7 +40,12 @@ describe('WindowTinyLfuPolicy', () => {
   });
 
   it('admits a newcomer that becomes popular', () => {
-    const store = new EntryStore<string, string>(10, 0, 0, 'w-tinylfu');
+    const store = new EntryStore<string, string>(
+      10,
+      0,
+      new Freshness({}),
+      evictionPolicyFor('w-tinylfu', 10),
+    );
     for (let index = 0; index < 10; index++) read(store, `old${index}`);
     // Each read of `rising` that misses is a load, and every load counts.
     let hits = 0;
@@ -43,7 +55,12 @@ describe('WindowTinyLfuPolicy', () => {
   });
 
   it('never evicts the entry just inserted, so a load is always stored', () => {
-    const store = new EntryStore<string, string>(1, 0, 0, 'w-tinylfu');
+    const store = new EntryStore<string, string>(
+      1,
+      0,
+      new Freshness({}),
+      evictionPolicyFor('w-tinylfu', 1),
+    );
     read(store, 'hot');
     for (let round = 0; round < 5; round++) read(store, 'hot');
     read(store, 'new');
@@ -52,7 +69,12 @@ describe('WindowTinyLfuPolicy', () => {
   });
 
   it('evicts as LRU would while frequencies tie', () => {
-    const store = new EntryStore<string, string>(3, 0, 0, 'w-tinylfu');
+    const store = new EntryStore<string, string>(
+      3,
+      0,
+      new Freshness({}),
+      evictionPolicyFor('w-tinylfu', 3),
+    );
     for (const key of ['a', 'b', 'c', 'a', 'd']) read(store, key);
     expect(['a', 'b', 'c', 'd'].map((key) => store.peek(key, 0))).toEqual([
       'a',
@@ -64,7 +86,12 @@ describe('WindowTinyLfuPolicy', () => {
 
   it('never holds more than maxEntries, down to a cache of one', () => {
     for (const maxEntries of [1, 2, 3, 100]) {
-      const store = new EntryStore<string, string>(maxEntries, 0, 0, 'w-tinylfu');
+      const store = new EntryStore<string, string>(
+        maxEntries,
+        0,
+        new Freshness({}),
+        evictionPolicyFor('w-tinylfu', maxEntries),
+      );
       for (let index = 0; index < 1_000; index++) {
         read(store, `k${index % (maxEntries * 3)}`);
         expect(store.size).toBeLessThanOrEqual(maxEntries);
@@ -73,10 +100,15 @@ describe('WindowTinyLfuPolicy', () => {
   });
 
   it('keeps its segments consistent through deletes, clears and regrowth', () => {
-    const store = new EntryStore<string, string>(50, 0, 0, 'w-tinylfu');
+    const store = new EntryStore<string, string>(
+      50,
+      0,
+      new Freshness({}),
+      evictionPolicyFor('w-tinylfu', 50),
+    );
     for (let round = 0; round < 20; round++) {
       for (let index = 0; index < 80; index++) read(store, `k${(index * 7 + round) % 120}`);
-      for (let index = 0; index < 120; index += 9) store.delete(`k${index}`);
+      for (let index = 0; index < 120; index += 9) store.delete(`k${index}`, 'invalidated');
       if (round % 7 === 6) store.clear(0);
       expect(store.size).toBeLessThanOrEqual(50);
     }

@@ -26,4 +26,6 @@ export const OrgId: UuidIdCodec<OrgId> = /* @__PURE__ */ uuidIdCodec<OrgId>('Org
  * without a verified tenant under it, and its tenant-less reads
  * (`getPolicy(agentId)`) are scoped to it. No real customer is ever assigned it.
  */
-export const SYSTEM_ORG_ID: OrgId = /* @__PURE__ */ OrgId.parse('00000000-0000-0000-0000-000000000000');
+export const SYSTEM_ORG_ID: OrgId = /* @__PURE__ */ OrgId.parse(
+  '00000000-0000-0000-0000-000000000000',
+);

@@ -17,4 +17,5 @@ export type SessionId = string & { readonly [sessionIdBrand]: true };
  * id === '6f9619ff-8b86-d011-b42d-00cf4fc964ff'; // true
  * SessionId.fromBytes(new Uint8Array(16).fill(1)); // '01010101-0101-0101-0101-010101010101'
  */
-export const SessionId: UuidIdCodec<SessionId> = /* @__PURE__ */ uuidIdCodec<SessionId>('SessionId');
+export const SessionId: UuidIdCodec<SessionId> =
+  /* @__PURE__ */ uuidIdCodec<SessionId>('SessionId');

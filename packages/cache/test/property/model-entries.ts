@@ -28,15 +28,24 @@ export class ModelEntries {
   readonly #takeEviction: () => string | undefined;
   #evictions = 0;
   #expirations = 0;
+  #replacements = 0;
 
   constructor(maxEntries: number, takeEviction: () => string | undefined) {
     this.#maxEntries = maxEntries;
     this.#takeEviction = takeEviction;
   }
 
-  /** Entries removed on their own, as `stats()` counts them. */
-  get removals(): { readonly evictions: number; readonly expirations: number } {
-    return { evictions: this.#evictions, expirations: this.#expirations };
+  /** Entries removed on their own or replaced, as `stats()` counts them. */
+  get removals(): {
+    readonly evictions: number;
+    readonly expirations: number;
+    readonly replacements: number;
+  } {
+    return {
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      replacements: this.#replacements,
+    };
   }
 
   /** Entries held, expired ones not yet reclaimed included. */
@@ -58,6 +67,11 @@ export class ModelEntries {
     return this.#entries.delete(key);
   }
 
+  /** Removes `key`'s entry because a newer load replaced it with nothing. */
+  replace(key: string): void {
+    if (this.#entries.delete(key)) this.#replacements++;
+  }
+
   /** Removes `key`'s entry because it outlived its windows. */
   expire(key: string): void {
     if (this.#entries.delete(key)) this.#expirations++;
@@ -77,6 +91,7 @@ export class ModelEntries {
   /** `EntryStore#store`: overwrite in place, or reclaim, insert, and evict past the bound. */
   store(key: string, entry: ModelEntry, now: number): void {
     if (this.#entries.has(key)) {
+      this.#replacements++;
       this.#entries.set(key, entry);
       return;
     }

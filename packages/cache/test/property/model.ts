@@ -11,6 +11,10 @@ export interface ModelHooks {
   takeEviction(): string | undefined;
   /** The cache has just called the source for `flight`: replay what the source did from inside. */
   sourceCalled(flight: ModelFlight): void;
+  /** The cache has just asked the `ttlMs` function for `flight`'s value: replay what it did. */
+  ttlCalled(flight: ModelFlight): void;
+  /** The cache has just answered `flight` with a stale value and published it: replay the subscriber. */
+  failSafePublished(flight: ModelFlight): void;
 }
 
 /** A source result the cache has not yet seen (its `.then` reaction is queued). */
@@ -40,7 +44,7 @@ export class CacheModel {
   disposed = false;
   readonly flights: ModelFlight[] = [];
   readonly callers: ModelCaller[] = [];
-  readonly #counters: Mutable<Omit<CacheStats, 'evictions' | 'expirations'>> = {
+  readonly #counters: Mutable<Omit<CacheStats, 'evictions' | 'expirations' | 'replacements'>> = {
     hits: 0,
     staleHits: 0,
     misses: 0,
@@ -379,18 +383,26 @@ export class CacheModel {
     }
     const value: Expected = { kind: 'value', load: flight.id };
     // Disowned by an invalidation: its callers get the value, nothing is stored.
+    if (this.#owned.get(flight.key) !== flight) {
+      this.#settle(flight, value);
+      return;
+    }
+    // The TTL function runs while the flight still owns its key, and may
+    // re-enter the cache; ownership is asked again afterwards.
+    this.#hooks.ttlCalled(flight);
+    const ttl = ttlOf(this.#options, loadedValueOf(flight));
+    if (flight.outcome !== undefined) return;
+    if (ttl === undefined) {
+      this.#countFailure(flight);
+      this.#fail(flight, { kind: 'ttl-error', load: flight.id }, false);
+      return;
+    }
     if (!this.#release(flight)) {
       this.#settle(flight, value);
       return;
     }
-    const ttl = ttlOf(this.#options, loadedValueOf(flight));
-    if (ttl === undefined) {
-      this.#countFailure(flight);
-      this.#failOwned(flight, { kind: 'ttl-error', load: flight.id }, false);
-      return;
-    }
     if (ttl === 0) {
-      this.#entries.delete(flight.key);
+      this.#entries.replace(flight.key);
     } else {
       const freshUntil = this.now + ttl;
       const entry: ModelEntry = {
@@ -432,7 +444,7 @@ export class CacheModel {
         };
         this.#entries.store(key, entry, now);
       } else {
-        this.#entries.delete(key);
+        this.#entries.replace(key);
       }
       this.#settle(flight, error);
       return;
@@ -449,6 +461,8 @@ export class CacheModel {
     }
     if (flight.hasCallers) this.#counters.failSafeFallbacks++;
     this.#settle(flight, { kind: 'value', load: entry.load });
+    // Published once the fallback is handed over; a subscriber may re-enter.
+    this.#hooks.failSafePublished(flight);
   }
 }
 

@@ -62,7 +62,16 @@ export function variedTtl(value: LoadedValue): number {
   return ttls[(value.version + value.load) % ttls.length] as number;
 }
 
-/** Every duration is a multiple of {@link Q}: see `QUANTUM_MS`. */
+/**
+ * A TTL function mixing the longest durations with short ones, so entries that
+ * expire sit beside entries that never do (where an `Infinity` deadline once
+ * broke the timer wheel).
+ */
+export function extremeTtl(value: LoadedValue): number {
+  return (value.version + value.load) % 2 === 0 ? Number.MAX_VALUE : 2 * Q;
+}
+
+/** Every duration is a multiple of {@link Q}: see `QUANTUM_MS`, but for the extreme ones. */
 export const PRESETS: readonly Preset[] = [
   { name: 'plain', options: { ttlMs: 4 * Q }, shape: ANY },
   { name: 'maxEntries 2', options: { ttlMs: 4 * Q, maxEntries: 2 }, shape: CROWDED },
@@ -103,6 +112,28 @@ export const PRESETS: readonly Preset[] = [
       notFoundTtlMs: 3 * Q,
     },
     shape: { ...TIMED, keys: [3, 4], notFoundShare: 1 / 4 },
+  },
+  {
+    name: 'extreme durations, maxEntries 2',
+    options: {
+      ttlMs: extremeTtl,
+      maxEntries: 2,
+      staleIfErrorMs: Number.MAX_VALUE,
+      failSafeRetryMs: Number.MAX_VALUE,
+      notFoundTtlMs: Number.MAX_VALUE,
+    },
+    shape: { ...TIMED, keys: [3, 4], notFoundShare: 1 / 4 },
+  },
+  {
+    name: 'extreme stale window, short TTLs',
+    options: {
+      ttlMs: 2 * Q,
+      maxEntries: 3,
+      staleWhileRevalidateMs: Number.MAX_SAFE_INTEGER,
+      failSafeRetryMs: Q,
+      notFoundTtlMs: 3 * Q,
+    },
+    shape: { ...TIMED, keys: [3, 4] },
   },
 ];
 

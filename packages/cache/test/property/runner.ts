@@ -20,6 +20,9 @@ import {
 import { ScriptedSource, type SourceLoad } from './scripted-source.js';
 import { ModelViolation } from './violation.js';
 
+/** The `load` of a re-entry made by a fail-safe subscriber, which no load id names. */
+const FAIL_SAFE_REENTRY = -1;
+
 let runs = 0;
 
 /**
@@ -62,9 +65,19 @@ class ScenarioRun {
   #current = 'the start';
   /** What the source does from inside its next `load`, once armed by a `reenter` step. */
   #armed: ReentrantAction | undefined;
+  /** What the `ttlMs` function does the next time it is called, once armed. */
+  #armedTtl: ReentrantAction | undefined;
+  /** What an `aa:cache:fail-safe` subscriber does on the next fallback, once armed. */
+  #armedFailSafe: ReentrantAction | undefined;
   /** What it did, for the model to replay at the same point. */
   #reentry:
-    | { readonly action: ReentrantAction; readonly load: number; readonly result: unknown }
+    | {
+        readonly action: ReentrantAction;
+        readonly load: number;
+        readonly result: unknown;
+        /** How a re-entrant get's promise settled before the model replayed it, if it has. */
+        readonly settled: { outcome?: Settled };
+      }
     | undefined;
   readonly #reentryNotes: string[] = [];
 
@@ -75,13 +88,22 @@ class ScenarioRun {
     this.#model = new CacheModel(this.#options, {
       takeEviction: () => this.#evictions.shift(),
       sourceCalled: (flight) => this.#replayReentry(flight),
+      ttlCalled: (flight) => this.#replayReentry(flight),
+      failSafePublished: (flight) => this.#replayReentry(flight, true),
     });
     this.#source = new ScriptedSource(
       (key) => this.#model.version(key),
       (load) => this.#reenter(load),
     );
+    const { ttl } = this.#options;
     this.#cache = new L1Cache(this.#source, {
       ...preset.options,
+      // Always a function, so that a `reenter` step can arm it; it answers as
+      // the preset's option would.
+      ttlMs: (value, key) => {
+        this.#reenterFromTtl(value);
+        return typeof ttl === 'number' ? ttl : ttl(value, key);
+      },
       clock: this.#clock,
       name: this.#name,
     });
@@ -232,6 +254,14 @@ class ScenarioRun {
         this.#dispose();
         return 'dispose()';
       case 'reenter':
+        if (step.from === 'fail-safe') {
+          this.#armedFailSafe = step.action;
+          return `arm a fail-safe subscriber: the next fallback calls ${step.action}() on the cache`;
+        }
+        if (step.from === 'ttl') {
+          this.#armedTtl = step.action;
+          return `arm the ttlMs function: its next call calls ${step.action}() on the cache`;
+        }
         this.#armed = step.action;
         return `arm the source: its next load calls ${step.action}() on the cache`;
     }
@@ -242,18 +272,47 @@ class ScenarioRun {
     const action = this.#armed;
     if (action === undefined) return;
     this.#armed = undefined;
-    let result: unknown;
-    if (action === 'get') result = this.#cache.get(load.key);
-    else if (action === 'invalidate') result = this.#cache.invalidate(load.key);
-    else if (action === 'clear') this.#cache.clear();
+    this.#reentry = this.#reentryOf(action, load.index, this.#callCache(action, load.key));
+  }
+
+  /** The `ttlMs` function's side of a `reenter` step, for the load that returned `value`. */
+  #reenterFromTtl(value: LoadedValue): void {
+    const action = this.#armedTtl;
+    if (action === undefined) return;
+    this.#armedTtl = undefined;
+    // The model replays this when it settles the load, after the cache has:
+    // how the get settled meanwhile is recorded now.
+    this.#reentry = this.#reentryOf(action, value.load, this.#callCache(action, value.key));
+  }
+
+  #reentryOf(action: ReentrantAction, load: number, result: unknown) {
+    const settled: { outcome?: Settled } = {};
+    if (result instanceof Promise) {
+      result.then(
+        (value: unknown) => {
+          settled.outcome = { ok: true, value };
+        },
+        (error: unknown) => {
+          settled.outcome = { ok: false, error };
+        },
+      );
+    }
+    return { action, load, result, settled };
+  }
+
+  #callCache(action: ReentrantAction, key: string): unknown {
+    if (action === 'get') return this.#cache.get(key);
+    if (action === 'invalidate') return this.#cache.invalidate(key);
+    if (action === 'clear') this.#cache.clear();
     else this.#cache.dispose();
-    this.#reentry = { action, load: load.index, result };
+    return undefined;
   }
 
   /** The model's side: the same call, at the same point of the same load's start. */
-  #replayReentry(flight: ModelFlight): void {
+  #replayReentry(flight: ModelFlight, anyLoad = false): void {
     const reentry = this.#reentry;
-    if (reentry === undefined || reentry.load !== flight.id) return;
+    if (reentry === undefined || (!anyLoad && reentry.load !== flight.id)) return;
+    if (anyLoad && reentry.load !== FAIL_SAFE_REENTRY) return;
     this.#reentry = undefined;
     const { key } = flight;
     const model = this.#model;
@@ -261,6 +320,9 @@ class ScenarioRun {
       case 'get': {
         const { caller, started } = model.get(key, undefined, false);
         this.#observe(caller, reentry.result);
+        if (reentry.settled.outcome !== undefined) {
+          this.#outcomes[caller.id] = reentry.settled.outcome;
+        }
         if (started.length > 0) this.#fail(`a re-entrant get('${key}') should start no load`);
         this.#reentryNotes.push(
           `load #${flight.id} calls get #${caller.id}('${key}') → ${caller.how}`,
@@ -414,6 +476,12 @@ class ScenarioRun {
     if (this.#model.disposed)
       this.#eventsAfterDispose.push(`${String(channel)} (${String(event.key)})`);
     if (channel === CACHE_CHANNELS.evict) this.#evictions.push(String(event.key));
+    const action = this.#armedFailSafe;
+    if (channel === CACHE_CHANNELS.failSafe && action !== undefined) {
+      this.#armedFailSafe = undefined;
+      const key = String(event.key);
+      this.#reentry = this.#reentryOf(action, FAIL_SAFE_REENTRY, this.#callCache(action, key));
+    }
   }
 
   /** Everything observable, compared with the model. `flushed`: every microtask has run. */

@@ -36,10 +36,17 @@ export type Step =
   | { readonly op: 'size' }
   | { readonly op: 'dispose' }
   /**
-   * Arms the source: its next `load` call makes this call on the cache, for the
-   * key being loaded, synchronously, before returning (a re-entrant source).
+   * Arms user code to make this call on the cache, for the key concerned,
+   * synchronously: the source, from inside its next `load` (`from: 'load'`), or
+   * the `ttlMs` function, the next time the cache asks it for a TTL (`'ttl'`).
    */
-  | { readonly op: 'reenter'; readonly action: ReentrantAction };
+  | { readonly op: 'reenter'; readonly action: ReentrantAction; readonly from: ReentryPoint };
+
+/**
+ * Where user code re-enters the cache: the source's `load`, the `ttlMs`
+ * function, or a subscriber to `aa:cache:fail-safe` (on the next fallback).
+ */
+export type ReentryPoint = 'load' | 'ttl' | 'fail-safe';
 
 /** What a re-entrant source does to the cache from inside `load`. */
 export type ReentrantAction = 'get' | 'invalidate' | 'clear' | 'dispose';
@@ -145,6 +152,7 @@ function stepArbitrary(shape: ScenarioShape): fc.Arbitrary<Step> {
       action: fc.constantFrom(
         ...(reentrantActions.length > 0 ? reentrantActions : ['get' as const]),
       ),
+      from: fc.constantFrom<ReentryPoint>('load', 'ttl', 'fail-safe'),
     }),
   };
   const ops = Object.keys(arbitraries) as Step['op'][];
