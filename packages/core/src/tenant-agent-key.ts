@@ -10,7 +10,7 @@ declare const tenantAgentKeyBrand: unique symbol;
  * canonical UUID text. Equal pairs are `===`, so it keys a `Map` or an
  * `L1Cache` directly, and one bounded cache can serve every tenant without a
  * tenant ever reaching another's entry. Branded: only
- * {@link TenantAgentKey.of} makes one.
+ * `TenantAgentKey.of()` makes one.
  */
 export type TenantAgentKey = string & { readonly [tenantAgentKeyBrand]: true };
 
@@ -59,7 +59,7 @@ export const TenantAgentKey = /* @__PURE__ */ Object.freeze({
   },
   /**
    * The tenant of `key`.
-   * @throws {InvalidIdError} when `key` was not made by {@link TenantAgentKey.of}.
+   * @throws {InvalidIdError} when `key` was not made by `TenantAgentKey.of()`.
    */
   orgId(key: TenantAgentKey): OrgId {
     checkKey(key);
@@ -67,13 +67,13 @@ export const TenantAgentKey = /* @__PURE__ */ Object.freeze({
   },
   /**
    * The agent of `key`.
-   * @throws {InvalidIdError} when `key` was not made by {@link TenantAgentKey.of}.
+   * @throws {InvalidIdError} when `key` was not made by `TenantAgentKey.of()`.
    */
   agentId(key: TenantAgentKey): AgentId {
     checkKey(key);
     return key.slice(UUID_LENGTH + 1) as AgentId;
   },
-  /** Whether `value` is a well-formed key, as {@link TenantAgentKey.of} makes them. */
+  /** Whether `value` is a well-formed key, as `TenantAgentKey.of()` makes them. */
   is(value: unknown): value is TenantAgentKey {
     return typeof value === 'string' && CANONICAL_KEY.test(value);
   },

@@ -16,7 +16,7 @@ const noop = () => {};
 
 /**
  * Listens for the NOTIFY that {@link PgPolicyStore.putPolicy} sends when a write
- * commits, on a dedicated connection, and drives an {@link InvalidationSink}
+ * commits, on a dedicated connection, and drives an `InvalidationSink`
  * (an `L1Cache`) with it: `invalidate(id)` for an agent id, `clear()` for an
  * empty payload. A malformed payload is reported to `onError` and clears the
  * sink, to be safe; it never throws.
