@@ -78,7 +78,7 @@ export async function runHitBench(settings: HitBenchSettings): Promise<HitMeasur
   const map = new Map([[id, policy]]);
   const store = MemoryPolicyStore.withPolicy(id, policy);
   const cache = new L1Cache(store, { ttlMs: 3_600_000 });
-  // The default clock is read once per event-loop iteration, and these loops
+  // The default clock is read once per task, and these loops
   // run in one; a request arriving on its own I/O pays one reading. This cache
   // reads the clock on every call: the cost of a hit in that worst case.
   const preciseClock = new L1Cache(store, {

@@ -34,7 +34,7 @@ export interface OracleLimits {
   readonly waitSlackMs: number;
   /**
    * How far the cache's clock may trail real time. The default clock keeps
-   * one reading per event-loop turn, so it trails by as long as a turn runs;
+   * one reading per task (a callback and its microtasks), so it trails by as long as a task runs;
    * a lag past this means it stopped moving.
    */
   readonly maxClockLagMs: number;
@@ -120,7 +120,7 @@ export interface Overshoot {
  * - the cache's clock trails real time by no more than `maxClockLagMs`.
  *
  * Ages are judged on the cache's own clock because its default clock reads
- * `performance.now()` once per event-loop turn, by design: within a long turn
+ * `performance.now()` once per task, by design: within a long task
  * an entry is served for as long past its expiry as the turn has run. How far
  * that took answers past their windows in real time is measured, not failed
  * ({@link overshoot}); a clock that stops is a violation.

@@ -87,7 +87,7 @@ export function formatSoakReport(report: SoakReport): string {
         ['heap after dispose()', `${mb(report.heapMb.afterDispose)} MB`],
       ],
     )}\n\nAll heap figures are after full garbage collection. Ages are checked on the ` +
-      `cache's clock, which the default clock holds still for one event-loop turn, so an ` +
+      `cache's clock, which the default clock holds still for one task (a callback and its microtasks), so an ` +
       `answer may outlive its window in real time by as long as a turn runs (measured above); ` +
       `that clock may trail real time by at most ${SOAK_SLACK.maxClockLagMs} ms. Callers may ` +
       `wait at most loadTimeoutMs + ${SOAK_SLACK.waitSlackMs} ms + the longest time the ` +

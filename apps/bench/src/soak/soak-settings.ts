@@ -43,7 +43,7 @@ export const CLEAR_INTERVAL_MS = [500, 2_000] as const;
  * The slack the oracle allows in real time; see {@link OracleLimits}. A
  * caller may wait `loadTimeoutMs` + `waitSlackMs` + the longest time timers
  * could not run meanwhile (measured); the cache's default clock may trail real time
- * by up to one event-loop turn, and at most `maxClockLagMs`.
+ * by up to one task, and at most `maxClockLagMs`.
  */
 export const SOAK_SLACK = Object.freeze({ waitSlackMs: 250, maxClockLagMs: 1_000 });
 
