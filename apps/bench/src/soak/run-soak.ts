@@ -8,12 +8,14 @@ import { heapUsedAfterGcMb } from './heap.js';
 import { KeySpace } from './key-space.js';
 import { describeError, Oracle, type OracleLimits, type Overshoot } from './oracle.js';
 import { seededRandom, zipfSampler } from './random.js';
+import { ReentrantUserCode } from './reentrant-user-code.js';
 import { SoakPhases } from './soak-phases.js';
 import {
   HEAP_GROWTH_BOUND_MB,
   SOAK_CACHE_OPTIONS,
   SOAK_KEYS,
   SOAK_MIX,
+  SOAK_REENTRY,
   SOAK_SLACK,
   SOAK_ZIPF_EXPONENT,
   WARMUP_MS,
@@ -45,6 +47,8 @@ export interface SoakReport {
   readonly keys: number;
   /** What the traffic did, up to the end of the traffic (the dispose check not included). */
   readonly counts: TrafficCounts;
+  /** Invalidations the soak's user code made from inside the cache's callbacks. */
+  readonly reentries: { readonly fromTtl: number; readonly fromRemoval: number };
   readonly stats: CacheStats;
   /** The source's counters, as `stats` is, at the end of the traffic (before the dispose check). */
   readonly source: { readonly calls: number; readonly hangs: number; readonly aborts: number };
@@ -88,6 +92,7 @@ export async function runSoak(settings: SoakSettings): Promise<SoakReport> {
   process.on('uncaughtException', onUncaught);
   const events = new EventCounter();
   const lateness = new TimerLateness();
+  let reentry: ReentrantUserCode | undefined;
 
   try {
     const random = seededRandom(settings.seed);
@@ -108,7 +113,12 @@ export async function runSoak(settings: SoakSettings): Promise<SoakReport> {
       lateness.longestStallBetween(from, to),
     );
     const source = new FaultySource(keys, oracle, violations, random, SOAK_FAULTS);
-    const real = new L1Cache<AgentId, PolicyDocument>(source, SOAK_CACHE_OPTIONS);
+    reentry = new ReentrantUserCode(keys, random, SOAK_REENTRY, SOAK_CACHE_OPTIONS.ttlMs);
+    const real = new L1Cache<AgentId, PolicyDocument>(source, {
+      ...SOAK_CACHE_OPTIONS,
+      ttlMs: reentry.ttlMs,
+    });
+    reentry.attach(real);
     const cache = settings.wrapCache?.(real) ?? real;
     const traffic = new Traffic(
       cache,
@@ -163,6 +173,7 @@ export async function runSoak(settings: SoakSettings): Promise<SoakReport> {
       options: SOAK_CACHE_OPTIONS,
       keys: SOAK_KEYS,
       counts: trafficCounts,
+      reentries: { ...reentry.counts },
       stats,
       source: sourceCounts,
       events: eventCounts,
@@ -188,6 +199,7 @@ export async function runSoak(settings: SoakSettings): Promise<SoakReport> {
       passed: violations.total === 0 && heapWithinBound,
     };
   } finally {
+    reentry?.detach();
     lateness.stop();
     events.close();
     process.off('unhandledRejection', onUnhandled);

@@ -28,6 +28,8 @@ export function formatSoakReport(report: SoakReport): string {
           ['backend write', counts.writes],
           ['invalidate', counts.invalidates],
           ['clear', counts.clears],
+          ['invalidate from inside a ttlMs call', report.reentries.fromTtl],
+          ['invalidate from an aa:cache:remove subscriber', report.reentries.fromRemoval],
         ] as const
       ).map(([label, value]) => [label, count(value), count(Math.round(value / seconds))]),
     )}`,

@@ -1,4 +1,5 @@
 import type { L1CacheOptions } from '@aa/cache';
+import type { ReentryRates } from './reentrant-user-code.js';
 import type { TrafficMix } from './traffic.js';
 
 /**
@@ -35,6 +36,13 @@ export const SOAK_MIX: TrafficMix = Object.freeze({
   abortWithinMs: 150,
   yieldEvery: 8,
 });
+
+/**
+ * How often the soak's user code re-enters the cache: one `ttlMs` call in 50
+ * invalidates the key it is storing, one removal in 100 invalidates another
+ * key from its `aa:cache:remove` subscriber.
+ */
+export const SOAK_REENTRY: ReentryRates = Object.freeze({ fromTtl: 0.02, fromRemoval: 0.01 });
 
 /** `clear()` runs at random intervals in this range, in ms. */
 export const CLEAR_INTERVAL_MS = [500, 2_000] as const;
