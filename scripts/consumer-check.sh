@@ -18,7 +18,8 @@ npm init -y >/dev/null
 npm pkg set type=module >/dev/null
 pg_version="$(node -p "require('$root/packages/storage-postgres/package.json').peerDependencies?.pg ?? require('$root/packages/storage-postgres/package.json').dependencies?.pg")"
 npm install --no-audit --no-fund --loglevel=error "${tarballs[@]}" "pg@$pg_version" >/dev/null
-cp "$root/scripts/consumer/tenant-check.mjs" "$root/scripts/consumer/types-check.ts" .
+cp "$root/scripts/consumer/tenant-check.mjs" "$root/scripts/consumer/types-check.ts" \
+  "$root/scripts/consumer/readme-prelude.d.ts" .
 
 # Types, as a strict TypeScript consumer sees them: only the packages and
 # @types/node installed, skipLibCheck off, under nodenext and bundler.
@@ -31,6 +32,17 @@ for resolution in nodenext bundler; do
     --module "$module" --moduleResolution "$resolution" --types node types-check.ts
   echo "consumer check: types resolve under $resolution"
 done
+
+# Every TypeScript example of every README, as printed, against the tarballs.
+readmes=("$root/README.md" "$root"/packages/*/README.md)
+blocks=$(node "$root/scripts/consumer/readme-blocks.mjs" "${readmes[@]}")
+npm install --no-audit --no-fund --loglevel=error \
+  "ioredis@$(node -p "require('$root/packages/storage-redis/package.json').dependencies.ioredis")" \
+  "vitest@$(node -p "require('$root/packages/testing/package.json').devDependencies.vitest")" >/dev/null
+# shellcheck disable=SC2086
+npx tsc --noEmit --strict --skipLibCheck false --target es2022 --lib es2023 \
+  --module nodenext --moduleResolution nodenext --types node $blocks
+echo "consumer check: $(echo "$blocks" | wc -w) README examples compile"
 
 # Only code that parses documents pays for zod: a bundle of L1Cache alone
 # stays within its budget.
