@@ -54,6 +54,7 @@ export class StorageError<K extends StorageErrorKind = StorageErrorKind> extends
    * any kind rather than `StorageError<any>`.
    */
   static override [Symbol.hasInstance](value: unknown): value is StorageError {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about, a subclass included.
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
