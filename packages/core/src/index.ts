@@ -14,7 +14,11 @@ export {
   type PolicyDocument,
   type PolicyRule,
 } from './policy-document.js';
-export { encodePolicyDocument, parsePolicyDocument } from './policy-document-codec.js';
+export {
+  encodePolicyDocument,
+  parsePolicyDocument,
+  parsePolicyDocumentText,
+} from './policy-document-codec.js';
 export { asCacheSource, type PolicyStore } from './policy-store.js';
 export { type BackoffBounds, reconnectDelay } from './reconnect-delay.js';
 export { SessionId } from './session-id.js';

@@ -85,6 +85,29 @@ export function parsePolicyDocument(input: unknown, subject?: string): PolicyDoc
 }
 
 /**
+ * {@link parsePolicyDocument} of JSON text, as a store reads it (a JSONB
+ * column's text, a Redis value): text that is not JSON is malformed too.
+ *
+ * @throws {StorageError} of kind `Serialization`, as {@link parsePolicyDocument},
+ *   or naming the JSON syntax error.
+ *
+ * @example
+ * const policy = parsePolicyDocumentText(await redis.get(key), `L2 key ${key}`);
+ */
+export function parsePolicyDocumentText(text: string, subject?: string): PolicyDocument {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const owner = subject === undefined ? '' : ` of ${subject}`;
+    throw StorageError.serialization(`malformed policy document${owner}: it is not JSON`, {
+      cause: error,
+    });
+  }
+  return parsePolicyDocument(value, subject);
+}
+
+/**
  * The plain JSON object upstream's writer produces for `document`: all four
  * fields in upstream's order (`version`, `name`, `rules`, `enforcement_mode`),
  * each rule as `{ action_pattern, decision }`, nothing else. It is a new,

@@ -5,6 +5,7 @@ import {
   isStorageError,
   type PolicyDocument,
   parsePolicyDocument,
+  parsePolicyDocumentText,
 } from '../src/index.js';
 
 /** The document of upstream-interop.md section 1, as upstream writes it. */
@@ -138,6 +139,28 @@ describe('parsePolicyDocument()', () => {
   it('lists at most three issues and counts the rest', () => {
     const detail = parseError({ rules: [{}, {}] }).detail;
     expect(detail).toMatch(/; and 3 more$/);
+  });
+});
+
+describe('parsePolicyDocumentText()', () => {
+  it('reads JSON text as parsePolicyDocument reads its value', () => {
+    expect(parsePolicyDocumentText(UPSTREAM_EXAMPLE)).toEqual(
+      parsePolicyDocument(JSON.parse(UPSTREAM_EXAMPLE)),
+    );
+  });
+
+  it('refuses text that is not JSON with a Serialization error naming the subject', () => {
+    const error = (() => {
+      try {
+        parsePolicyDocumentText('{"version":', 'L2 key k');
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(isStorageError(error, 'Serialization')).toBe(true);
+    expect((error as Error).message).toBe(
+      'Serialization: malformed policy document of L2 key k: it is not JSON',
+    );
   });
 });
 

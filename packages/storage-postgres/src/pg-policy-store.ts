@@ -6,7 +6,7 @@ import {
   type LoadOptions,
   OrgId,
   type PolicyDocument,
-  parsePolicyDocument,
+  parsePolicyDocumentText,
   StorageError,
   SYSTEM_ORG_ID,
   type TenantPolicySource,
@@ -170,7 +170,7 @@ export class PgPolicyStore implements TenantPolicyStore, CacheSource<AgentId, Po
     if (body === undefined) {
       throw StorageError.notFound(`no policy for agent ${agentId} in org ${orgId}`);
     }
-    return parsePolicyDocument(parseJson(body), `agent ${agentId} in org ${orgId}`);
+    return parsePolicyDocumentText(body, `agent ${agentId} in org ${orgId}`);
   }
 
   /**
@@ -349,9 +349,4 @@ function checkIds(orgId: unknown, agentId: unknown): void {
   if (!AgentId.is(agentId)) {
     throw new TypeError(`Expected \`id\` to be a canonical AgentId, got ${describeValue(agentId)}`);
   }
-}
-
-/** A jsonb column's text, which the server guarantees is JSON. */
-function parseJson(text: string): unknown {
-  return JSON.parse(text);
 }

@@ -6,7 +6,7 @@ import {
   InvalidIdError,
   OrgId,
   type PolicyDocument,
-  parsePolicyDocument,
+  parsePolicyDocumentText,
   StorageError,
   SYSTEM_ORG_ID,
 } from '@aa/core';
@@ -149,16 +149,9 @@ export class RedisPolicyCache {
     }
     if (value === null) return { kind: 'miss', generation };
     try {
-      const document = parsePolicyDocument(JSON.parse(value), `L2 key ${keys.value}`);
-      return { kind: 'hit', document };
+      return { kind: 'hit', document: parsePolicyDocumentText(value, `L2 key ${keys.value}`) };
     } catch (error) {
-      const malformed =
-        error instanceof StorageError
-          ? error
-          : StorageError.serialization(`L2 key ${keys.value} does not hold JSON`, {
-              cause: error,
-            });
-      return { kind: 'malformed', generation, error: malformed };
+      return { kind: 'malformed', generation, error: error as StorageError };
     }
   }
 

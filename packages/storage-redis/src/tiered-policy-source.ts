@@ -1,4 +1,5 @@
 import {
+  type AgentId,
   type LoadOptions,
   type OrgId,
   type PolicyDocument,
@@ -106,7 +107,7 @@ export class TieredPolicySource implements TenantPolicySource {
     options?.signal?.throwIfAborted();
     this.#stats.originLoads++;
     const document = await this.#origin.getPolicyForTenant(orgId, agentId, options);
-    if (generation !== undefined) await this.#fill(orgId, key, document, generation);
+    if (generation !== undefined) await this.#fill(orgId, agentId, document, generation);
     return document;
   }
 
@@ -117,12 +118,12 @@ export class TieredPolicySource implements TenantPolicySource {
 
   async #fill(
     orgId: OrgId,
-    key: TenantAgentKey,
+    agentId: AgentId,
     document: PolicyDocument,
     generation: L2Generation,
   ): Promise<void> {
     try {
-      const stored = await this.#l2.fill(orgId, TenantAgentKey.agentId(key), document, generation);
+      const stored = await this.#l2.fill(orgId, agentId, document, generation);
       this.#stats[stored ? 'fills' : 'fillsRefused']++;
     } catch {
       this.#stats.fillErrors++;
