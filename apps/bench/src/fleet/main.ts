@@ -20,6 +20,7 @@ const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));
 const BENCH_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
 const RUN_TIMEOUT_MS = 120_000;
+const CLOSE_TIMEOUT_MS = 10_000;
 
 /** One cold start of the whole fleet. */
 interface FleetRun {
@@ -169,10 +170,13 @@ function message(child: ChildProcess, type: string, timeoutMs: number): Promise<
   });
 }
 
+/** Asks an instance to close; kills it if it has not exited within `CLOSE_TIMEOUT_MS`. */
 async function close(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.send({ type: 'close' });
+  const timer = setTimeout(() => child.kill(), CLOSE_TIMEOUT_MS);
   await exited;
+  clearTimeout(timer);
 }
 
 function sumStats(all: readonly (TieredSourceStats | undefined)[]): TieredSourceStats {
