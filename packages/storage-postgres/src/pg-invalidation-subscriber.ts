@@ -1,6 +1,7 @@
 import { AgentId, reconnectDelay, StorageError } from '@aa/core';
 import type { Client, Notification } from 'pg';
 import pg from 'pg';
+import { asError } from './as-error.js';
 import { backendError } from './backend-error.js';
 import { type Deferred, deferred } from './deferred.js';
 import { endClient } from './end-client.js';
@@ -319,8 +320,4 @@ function backendPidOf(client: Client): number | undefined {
   // pg keeps the BackendKeyData on the client without typing it.
   const pid = (client as unknown as { processID?: unknown }).processID;
   return typeof pid === 'number' ? pid : undefined;
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

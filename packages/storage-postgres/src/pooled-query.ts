@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import pg from 'pg';
+import { asError } from './as-error.js';
 import { sendCancelRequest } from './cancel-request.js';
 import { Cutoff } from './cutoff.js';
 
@@ -167,8 +168,4 @@ function runAbortable<T>(
       },
     );
   });
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,5 +1,6 @@
 import { isStorageError, type OrgId, StorageError } from '@aa/core';
 import type { Pool, PoolClient } from 'pg';
+import { asError } from './as-error.js';
 import { backendError, sqlState } from './backend-error.js';
 import { Cutoff } from './cutoff.js';
 import { checkout } from './pooled-query.js';
@@ -90,8 +91,4 @@ export async function tenantTransaction<T>(
     if (broken === undefined) client.off('error', noop);
     client.release(broken);
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
