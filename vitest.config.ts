@@ -18,6 +18,7 @@ export default defineConfig({
       'packages/core',
       'packages/cache',
       'packages/testing',
+      'packages/invalidation',
       'packages/storage-postgres',
       'packages/invalidation-redis',
       'packages/storage-redis',

@@ -21,6 +21,7 @@ export {
 } from './policy-document-codec.js';
 export { asCacheSource, type PolicyStore } from './policy-store.js';
 export { type BackoffBounds, reconnectDelay } from './reconnect-delay.js';
+export { type Scheduler, systemScheduler } from './scheduler.js';
 export { SessionId } from './session-id.js';
 export {
   isStorageError,

@@ -1,4 +1,4 @@
-import { describeValue } from '@aa/core';
+import { describeValue, type Scheduler } from '@aa/core';
 import { ManualClock } from './manual-clock.js';
 
 /** A timer of a {@link ManualScheduler}: what `setTimeout` returns. */
@@ -32,7 +32,7 @@ interface PendingTimer extends ManualTimer {
  * scheduler.advance(1_000); // the load times out now
  * await expect(read).rejects.toBeInstanceOf(LoadTimeoutError);
  */
-export class ManualScheduler extends ManualClock {
+export class ManualScheduler extends ManualClock implements Scheduler {
   readonly #timers = new Set<PendingTimer>();
   #sequence = 0;
 

@@ -1,0 +1,93 @@
+import type { AgentId, InvalidationSink, Scheduler } from '@aa/core';
+import { withDeadline } from './deadline.js';
+import { INVALIDATION_ERROR_CODES, InvalidationError } from './invalidation-error.js';
+
+/**
+ * The one rule by which a subscriber drives its sinks, for every transport:
+ * - sinks are called in order, one event at a time; a sink that returns a
+ *   promise is awaited (up to `sinkTimeoutMs`) before the next sink and event,
+ *   and a synchronous one costs no extra tick;
+ * - a sink whose `invalidate` throws, rejects or times out is reported and
+ *   cleared instead: it may still hold the copy it failed to drop. A failing
+ *   `clear` is reported. The other sinks are applied regardless;
+ * - once the subscriber is closed, no sink is called.
+ */
+export class SinkFanout {
+  readonly #sinks: readonly InvalidationSink<AgentId>[];
+  readonly #timeoutMs: number;
+  readonly #scheduler: Scheduler;
+  readonly #report: (error: InvalidationError) => void;
+  readonly #isClosed: () => boolean;
+  /** Sink calls that failed, for the subscriber's stats. */
+  failures = 0;
+
+  /**
+   * @param report - told of each failing call.
+   * @param isClosed - checked before each call.
+   */
+  constructor(
+    sinks: readonly InvalidationSink<AgentId>[],
+    timeoutMs: number,
+    scheduler: Scheduler,
+    report: (error: InvalidationError) => void,
+    isClosed: () => boolean,
+  ) {
+    this.#sinks = sinks;
+    this.#timeoutMs = timeoutMs;
+    this.#scheduler = scheduler;
+    this.#report = report;
+    this.#isClosed = isClosed;
+  }
+
+  /** `invalidate(agentId)` on every sink. */
+  async invalidate(agentId: AgentId): Promise<void> {
+    for (const sink of this.#sinks) {
+      if (this.#isClosed()) return;
+      try {
+        await this.#call(() => sink.invalidate(agentId), `invalidate(${agentId})`);
+      } catch (error) {
+        this.#failed(error, `invalidate(${agentId})`, 'cleared that sink instead');
+        await this.#clearOne(sink);
+      }
+    }
+  }
+
+  /** `clear()` on every sink. */
+  async clear(): Promise<void> {
+    for (const sink of this.#sinks) {
+      if (this.#isClosed()) return;
+      await this.#clearOne(sink);
+    }
+  }
+
+  async #clearOne(sink: InvalidationSink<AgentId>): Promise<void> {
+    try {
+      await this.#call(() => sink.clear(), 'clear()');
+    } catch (error) {
+      this.#failed(error, 'clear()', 'it may serve stale entries until they expire');
+    }
+  }
+
+  /** Calls `call`, and awaits its result only when it is a promise. */
+  #call(call: () => unknown, what: string): Promise<unknown> | undefined {
+    const result = call();
+    if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') return undefined;
+    return withDeadline(
+      Promise.resolve(result),
+      this.#timeoutMs,
+      `a sink's ${what}`,
+      this.#scheduler,
+    );
+  }
+
+  #failed(error: unknown, call: string, consequence: string): void {
+    this.failures++;
+    this.#report(
+      new InvalidationError(
+        INVALIDATION_ERROR_CODES.Sink,
+        `a sink's ${call} failed; ${consequence}`,
+        { cause: error },
+      ),
+    );
+  }
+}
