@@ -322,6 +322,8 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
       case 'gap':
         await this.#clear(event.cause, event.position);
         return;
+      case 'skip':
+        return;
     }
   }
 

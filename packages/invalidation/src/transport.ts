@@ -49,12 +49,16 @@ export type Continuity<Position> =
  *   what); the subscriber reports it and clears rather than guesses.
  * - `gap`: continuity was lost mid-stream (a trimmed stream, a sequence that
  *   jumped); the subscriber clears with `cause`.
+ * - `skip`: an event for none of the sinks (the gateway's `ApprovalResolved`);
+ *   the subscriber only moves to its `position` and tells `applied()`, so the
+ *   transport can act on it in order and acknowledge it.
  */
 export type TransportEvent<Position> =
   | { readonly kind: 'invalidate'; readonly agentId: AgentId; readonly position?: Position }
   | { readonly kind: 'clear'; readonly position?: Position }
   | { readonly kind: 'malformed'; readonly detail: string; readonly position?: Position }
-  | { readonly kind: 'gap'; readonly cause: string; readonly position?: Position };
+  | { readonly kind: 'gap'; readonly cause: string; readonly position?: Position }
+  | { readonly kind: 'skip'; readonly position: Position };
 
 /** One established connection of a transport, used until it fails and then closed. */
 export interface TransportConnection<Position> {
