@@ -21,6 +21,7 @@ export default defineConfig({
       'packages/invalidation',
       'packages/storage-postgres',
       'packages/invalidation-redis',
+      'packages/invalidation-gateway',
       'packages/storage-redis',
       'apps/bench',
     ].map((root) => ({

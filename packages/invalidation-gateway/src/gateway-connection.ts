@@ -1,0 +1,345 @@
+import type * as http2 from 'node:http2';
+import { AgentId } from '@aa/core';
+import {
+  type ConnectContext,
+  type Continuity,
+  INVALIDATION_ERROR_CODES,
+  InvalidationError,
+  type TransportConnection,
+  type TransportEvent,
+} from '@aa/invalidation';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { GATEWAY_CLEAR_CAUSES } from './clear-causes.js';
+import { GATEWAY_ERROR_CODES, GatewayError } from './gateway-error.js';
+import type { GatewayApproval, ResolvedGatewayOptions } from './gateway-options.js';
+import {
+  Decision,
+  type InvalidationEvent,
+  InvalidationService,
+  type SubscribeRequestSchema,
+} from './generated/invalidation_pb.js';
+import { RequestQueue } from './request-queue.js';
+import { sequenceGap } from './sequence.js';
+import { TappedSessionManager } from './tapped-session-manager.js';
+
+type Request = MessageInitShape<typeof SubscribeRequestSchema>;
+
+const DECISIONS: Readonly<Record<Decision, GatewayApproval['decision']>> = {
+  [Decision.DECISION_UNSPECIFIED]: 'unspecified',
+  [Decision.APPROVED]: 'approved',
+  [Decision.DENIED]: 'denied',
+  [Decision.PENDING]: 'pending',
+};
+
+/**
+ * One `Subscribe` stream to the gateway: the initial request, the events as
+ * they arrive, an ack per applied event, and the proof of liveness each read
+ * owes the subscriber (an HTTP/2 PING answered).
+ */
+export class GatewayConnection implements TransportConnection<number> {
+  readonly #options: ResolvedGatewayOptions;
+  readonly #context: ConnectContext<number>;
+  readonly #report: (error: InvalidationError) => void;
+  readonly #abort = new AbortController();
+  readonly #requests = new RequestQueue<Request>();
+  readonly #manager: TappedSessionManager;
+  readonly #inbox: InvalidationEvent[] = [];
+  readonly #listeners = new Set<() => void>();
+  readonly #approvals = new Map<number, GatewayApproval>();
+  readonly #pump: Promise<void>;
+  #continuity: Continuity<number> = { proven: false };
+  #headers = false;
+  #failure: Error | undefined;
+  /** The last sequence number read; `undefined` until one sets the numbering after a clear. */
+  #last: number | undefined;
+  readonly #onContextAbort = (): void => this.#fail(this.#context.signal.reason);
+
+  constructor(
+    options: ResolvedGatewayOptions,
+    context: ConnectContext<number>,
+    report: (error: InvalidationError) => void,
+  ) {
+    this.#options = options;
+    this.#context = context;
+    this.#report = report;
+    this.#manager = new TappedSessionManager(options, {
+      pingIntervalMs: context.heartbeatIntervalMs,
+      pingTimeoutMs: context.timeoutMs,
+    });
+    context.signal.addEventListener('abort', this.#onContextAbort, { once: true });
+    const client = createClient(
+      InvalidationService,
+      createGrpcTransport({ baseUrl: options.url.href, sessionManager: this.#manager }),
+    );
+    this.#requests.push({
+      assemblyId: options.assemblyId,
+      kind: { case: 'initial', value: { lastSeqSeen: BigInt(context.position ?? 0) } },
+    });
+    const events = client.subscribe(this.#requests, {
+      signal: this.#abort.signal,
+      headers: options.headers,
+      onHeader: (headers) => {
+        // A trailers-only answer (an error, e.g. wrong credentials) carries its
+        // status in the headers: that stream was never open.
+        if (!headers.has('grpc-status')) this.#headers = true;
+        this.#wakeUp();
+      },
+    });
+    this.#pump = this.#run(events);
+    if (context.signal.aborted) this.#onContextAbort();
+  }
+
+  get continuity(): Continuity<number> {
+    return this.#continuity;
+  }
+
+  /**
+   * Resolves once the gateway has taken the subscription (the stream's headers,
+   * sent after it registered the subscriber) and, on a resume, once the first
+   * replayed event has shown whether the numbering goes on from `position`.
+   */
+  async opened(): Promise<void> {
+    await this.#until(() => this.#headers || this.#inbox.length > 0);
+    const position = this.#context.position;
+    if (position === undefined) return;
+    const replayed = await this.#until(() => this.#inbox.length > 0, this.#options.resumeGraceMs);
+    const first = replayed ? seqOf(this.#inbox[0]) : undefined;
+    const cause =
+      first === undefined ? GATEWAY_CLEAR_CAUSES.unprovenResume : sequenceGap(position, first);
+    if (cause === undefined) {
+      this.#continuity = { proven: true };
+      this.#last = position;
+    } else {
+      this.#continuity = { proven: false, cause };
+    }
+  }
+
+  read(signal: AbortSignal): Promise<readonly TransportEvent<number>[]> {
+    if (this.#inbox.length > 0) return Promise.resolve(this.#drain());
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const { scheduler, heartbeatIntervalMs } = this.#context;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        scheduler.clearTimeout(timer);
+        this.#listeners.delete(onWake);
+        signal.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const onWake = (): void => {
+        if (this.#inbox.length > 0) {
+          if (settle()) resolve(this.#drain());
+        } else if (this.#failure !== undefined) {
+          if (settle()) reject(this.#failure);
+        } else {
+          this.#listeners.add(onWake);
+        }
+      };
+      const onAbort = (): void => {
+        if (settle()) reject(signal.reason);
+      };
+      // Half the interval for the PING's round trip: an answered PING proves
+      // the gateway's end of the connection alive; an unanswered one leaves the
+      // read pending until the subscriber's read deadline gives up on it.
+      const timer = scheduler.setTimeout(
+        () => this.#ping(() => settle() && resolve([])),
+        Math.floor(heartbeatIntervalMs / 2),
+      );
+      this.#listeners.add(onWake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  applied(seq: number): void {
+    this.#requests.push({
+      assemblyId: this.#options.assemblyId,
+      kind: { case: 'ack', value: { seq: BigInt(seq) } },
+    });
+    const approval = this.#approvals.get(seq);
+    if (approval === undefined) return;
+    this.#approvals.delete(seq);
+    this.#approve(approval);
+  }
+
+  async close(): Promise<void> {
+    this.#context.signal.removeEventListener('abort', this.#onContextAbort);
+    this.#requests.end();
+    this.#abort.abort();
+    this.#manager.abort();
+    this.#fail(new GatewayError(GATEWAY_ERROR_CODES.StreamEnded, 'the connection was closed'));
+    await this.#pump;
+  }
+
+  async #run(events: AsyncIterable<InvalidationEvent>): Promise<void> {
+    try {
+      for await (const event of events) {
+        this.#inbox.push(event);
+        this.#wakeUp();
+      }
+      this.#fail(
+        new GatewayError(
+          GATEWAY_ERROR_CODES.StreamEnded,
+          `the gateway at ${this.#options.url.host} ended the stream`,
+        ),
+      );
+    } catch (error) {
+      this.#fail(this.#describeFailure(error));
+    }
+  }
+
+  /** Turns the events read so far into the subscriber's, checking the numbering. */
+  #drain(): TransportEvent<number>[] {
+    const out: TransportEvent<number>[] = [];
+    for (const event of this.#inbox.splice(0)) {
+      const seq = seqOf(event);
+      if (seq === undefined) {
+        out.push({ kind: 'malformed', detail: `sequence number ${event.seq} is out of range` });
+        continue;
+      }
+      const gap = sequenceGap(this.#last, seq);
+      if (gap !== undefined) out.push({ kind: 'gap', cause: gap });
+      this.#last = seq;
+      out.push(this.#translate(event, seq));
+    }
+    return out;
+  }
+
+  #translate(event: InvalidationEvent, seq: number): TransportEvent<number> {
+    const { payload } = event;
+    switch (payload.case) {
+      case 'policyInvalidated': {
+        const text = payload.value.agentId;
+        if (text === '') return { kind: 'clear', position: seq };
+        // The gateway writes canonical UUIDs; anything else is not guessed at.
+        const agentId = AgentId.schema.safeParse(text);
+        return agentId.success
+          ? { kind: 'invalidate', agentId: agentId.data, position: seq }
+          : {
+              kind: 'malformed',
+              detail: `event ${seq}: agent_id ${JSON.stringify(text.slice(0, 64))} is not a UUID`,
+              position: seq,
+            };
+      }
+      case 'approvalResolved':
+        this.#approvals.set(seq, {
+          requestId: payload.value.requestId,
+          decision: DECISIONS[payload.value.decision] ?? 'unspecified',
+          seq,
+        });
+        return { kind: 'skip', position: seq };
+      default:
+        return {
+          kind: 'malformed',
+          detail: `event ${seq} has no payload this client knows (a newer gateway?)`,
+          position: seq,
+        };
+    }
+  }
+
+  #approve(approval: GatewayApproval): void {
+    const { onApproval } = this.#options;
+    if (onApproval === undefined) return;
+    const failed = (cause: unknown): void =>
+      this.#report(
+        new InvalidationError(
+          INVALIDATION_ERROR_CODES.Sink,
+          `onApproval failed for approval ${JSON.stringify(approval.requestId)} (event ${approval.seq}); the stream goes on`,
+          { cause },
+        ),
+      );
+    try {
+      const result: unknown = onApproval(approval);
+      if (isThenable(result)) result.then(undefined, failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  #ping(answered: () => void): void {
+    const session: http2.ClientHttp2Session | undefined = this.#manager.session;
+    try {
+      session?.ping((error) => {
+        if (error === null) answered();
+      });
+    } catch {
+      // A session closing under the PING: the stream's own failure follows.
+    }
+  }
+
+  /**
+   * Waits until `ready()` holds (`true`), `timeoutMs` passes (`false`), or the
+   * stream fails (rejects with why).
+   */
+  #until(ready: () => boolean, timeoutMs?: number): Promise<boolean> {
+    const { scheduler } = this.#context;
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : scheduler.setTimeout(() => {
+              this.#listeners.delete(check);
+              resolve(false);
+            }, timeoutMs);
+      const check = (): void => {
+        if (ready()) {
+          if (timer !== undefined) scheduler.clearTimeout(timer);
+          resolve(true);
+        } else if (this.#failure !== undefined) {
+          if (timer !== undefined) scheduler.clearTimeout(timer);
+          reject(this.#failure);
+        } else {
+          this.#listeners.add(check);
+        }
+      };
+      check();
+    });
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    this.#abort.abort();
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  #describeFailure(error: unknown): Error {
+    if (this.#failure !== undefined) return this.#failure;
+    const connectError = ConnectError.from(error);
+    const code =
+      connectError.code === Code.Unauthenticated
+        ? GATEWAY_ERROR_CODES.Unauthenticated
+        : connectError.code === Code.PermissionDenied
+          ? GATEWAY_ERROR_CODES.PermissionDenied
+          : connectError.code === Code.InvalidArgument
+            ? GATEWAY_ERROR_CODES.Rejected
+            : GATEWAY_ERROR_CODES.Unavailable;
+    return new GatewayError(
+      code,
+      `the gateway at ${this.#options.url.host} answered ${Code[connectError.code]}: ${connectError.rawMessage}`,
+      { cause: error, grpcStatus: connectError.code },
+    );
+  }
+}
+
+function seqOf(event: InvalidationEvent | undefined): number | undefined {
+  if (event === undefined) return undefined;
+  const seq = event.seq;
+  return seq >= 1n && seq <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seq) : undefined;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
