@@ -1,0 +1,221 @@
+import { ManualScheduler } from '@aa/testing';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidationEventSchema } from '../src/generated/invalidation_pb.js';
+import { GATEWAY_ERROR_CODES, GatewayError, GatewayInvalidationSubscriber } from '../src/index.js';
+import { FakeGateway } from './support/fake-gateway.js';
+import { cachedAgent, errorLog, eventually } from './support/harness.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+const track = <T extends { close?(): Promise<void>; stop?(): Promise<void> }>(thing: T): T => {
+  cleanups.push(() => (thing.close ?? thing.stop)?.call(thing));
+  return thing;
+};
+const fastRetry = { reconnectDelayMs: 10, maxReconnectDelayMs: 20 } as const;
+/** Fault to fresh, on the real clock: a reconnect (≤ 20 ms backoff), its resume grace (250 ms), and slack for a loaded machine. */
+const REAL_BOUND_MS = 3_000;
+
+async function setUp(options: { proxy?: boolean; scheduler?: ManualScheduler } = {}) {
+  const gateway = track(await FakeGateway.start());
+  const proxy = options.proxy ? track(await TcpProxy.start(gateway.port)) : undefined;
+  const agent = await cachedAgent();
+  const onError = errorLog();
+  const subscriber = track(
+    new GatewayInvalidationSubscriber({
+      url: proxy?.url ?? gateway.url,
+      assemblyId: 'asm-1',
+      sink: agent.cache,
+      onError,
+      ...fastRetry,
+      ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+    }),
+  );
+  await subscriber.start();
+  await agent.warm();
+  // Some history, applied and acked, to resume after.
+  for (let i = 0; i < 3; i++) gateway.invalidate('00000000-0000-4000-8000-000000000001');
+  await eventually(() => expect(gateway.acked('asm-1')).toBe(3));
+  return { gateway, proxy, agent, onError, subscriber };
+}
+
+describe('GatewayInvalidationSubscriber under faults', () => {
+  it('a gateway restart (numbering from 1, empty ring): clears on the unproven resume, then follows the new numbering', async () => {
+    const { gateway, agent, subscriber } = await setUp();
+    const port = gateway.port;
+    await gateway.stop();
+    agent.change(2); // changed while the gateway was down: nobody will ever announce it
+    const restarted = track(await FakeGateway.start({ port }));
+    const started = Date.now();
+    await eventually(async () => expect(await agent.served()).toBe(2), REAL_BOUND_MS);
+    expect(Date.now() - started).toBeLessThan(REAL_BOUND_MS);
+    expect(subscriber.stats().clearCauses).toMatchObject({ start: 1, 'unproven-resume': 1 });
+    await eventually(() => expect(restarted.subscribers).toBe(1));
+    agent.change(3);
+    restarted.invalidate(agent.id);
+    await eventually(async () => expect(await agent.served()).toBe(3));
+    expect(subscriber.lastSeq).toBe(1);
+    expect(subscriber.stats().reconnects).toBe(1);
+  });
+
+  it('a live event numbered at or below lastSeq (another numbering: a replica behind a balancer): sequence-restart', async () => {
+    const { gateway, agent, subscriber } = await setUp();
+    agent.change(2);
+    const other = '00000000-0000-4000-8000-000000000002';
+    gateway.sendRawNext(
+      toBinary(
+        InvalidationEventSchema,
+        create(InvalidationEventSchema, {
+          seq: 2n, // lastSeq is 3
+          payload: { case: 'policyInvalidated', value: { agentId: other, policyVersion: 1n } },
+        }),
+      ),
+    );
+    gateway.invalidate(other);
+    await eventually(async () => expect(await agent.served()).toBe(2));
+    expect(subscriber.stats().clearCauses).toEqual({ start: 1, 'sequence-restart': 1 });
+    expect(subscriber.lastSeq).toBe(2);
+  });
+
+  it('the ring overflows while the client is away: the resume jumps, and it clears (sequence-jump)', async () => {
+    const scheduler = new ManualScheduler();
+    const { gateway, proxy, agent, subscriber } = await setUp({ proxy: true, scheduler });
+    proxy?.cut();
+    await eventually(() => expect(subscriber.state).toBe('backoff'));
+    agent.change(2);
+    gateway.invalidate(agent.id); // seq 4: pushed out of the ring by the next 1,024
+    for (let i = 0; i < 1_024; i++) gateway.invalidate('00000000-0000-4000-8000-000000000001');
+    scheduler.advance(20); // the backoff ends
+    await eventually(async () => expect(await agent.served()).toBe(2));
+    expect(subscriber.stats().clearCauses).toMatchObject({ 'sequence-jump': 1 });
+    await eventually(() => expect(subscriber.lastSeq).toBe(3 + 1 + 1_024));
+  });
+
+  it('the client lags and its live channel drops events: the jump clears (sequence-jump)', async () => {
+    const { gateway, agent, subscriber } = await setUp();
+    gateway.pause('asm-1');
+    agent.change(2);
+    gateway.invalidate(agent.id); // dropped from the lagged channel
+    for (let i = 0; i < 1_100; i++) gateway.invalidate('00000000-0000-4000-8000-000000000001');
+    gateway.resume('asm-1');
+    await eventually(async () => expect(await agent.served()).toBe(2));
+    expect(subscriber.stats().clearCauses).toEqual({ start: 1, 'sequence-jump': 1 });
+    expect(subscriber.stats().reconnects).toBe(0);
+  });
+
+  it('a cut connection: reconnects, resumes from lastSeq, and the replay proves nothing was lost (no clear)', async () => {
+    const { gateway, proxy, agent, subscriber } = await setUp({ proxy: true });
+    proxy?.cut();
+    agent.change(2);
+    gateway.invalidate(agent.id); // published while the client is away: replayed
+    await eventually(async () => expect(await agent.served()).toBe(2), REAL_BOUND_MS);
+    expect(gateway.requests.filter((r) => r.kind === 'initial').map((r) => r.seq)).toEqual([0, 3]);
+    expect(subscriber.stats()).toMatchObject({ reconnects: 1, clearCauses: { start: 1 } });
+    expect(subscriber.lastSeq).toBe(4);
+  });
+
+  it('a connection gone silent: the read deadline (heartbeatIntervalMs + connectTimeoutMs) reconnects, the replay catches up', async () => {
+    const scheduler = new ManualScheduler();
+    const gateway = track(await FakeGateway.start());
+    const proxy = track(await TcpProxy.start(gateway.port));
+    const agent = await cachedAgent();
+    // HTTP/2 keepalive runs on the real clock: an hour here, so only the read deadline can act.
+    const subscriber = track(
+      new GatewayInvalidationSubscriber({
+        url: proxy.url,
+        assemblyId: 'asm-1',
+        sink: agent.cache,
+        scheduler,
+        heartbeatIntervalMs: 3_600_000,
+        connectTimeoutMs: 5_000,
+        onError: () => {},
+        ...fastRetry,
+      }),
+    );
+    await subscriber.start();
+    await agent.warm();
+    scheduler.advance(1_800_000); // an idle half interval: a PING
+    // Answered: that read resolves empty and the next one sets its PING timer
+    // and its deadline (the first read's deadline was cleared).
+    await eventually(() => expect(scheduler.pendingTimers).toBe(2));
+    const silentAt = scheduler.now();
+    proxy.silence();
+    agent.change(2);
+    gateway.invalidate(agent.id); // never arrives on the silent connection
+    scheduler.advance(3_600_000 + 5_000 - 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(subscriber.stats().disconnections).toBe(0);
+    expect(await agent.served()).toBe(1); // stale, but still within the bound
+    scheduler.advance(1);
+    await eventually(() => expect(subscriber.state).toBe('backoff'));
+    scheduler.advance(20);
+    await eventually(async () => expect(await agent.served()).toBe(2));
+    expect(scheduler.now() - silentAt).toBeLessThanOrEqual(3_600_000 + 5_000 + 20);
+    expect(subscriber.stats()).toMatchObject({ reconnects: 1, clearCauses: { start: 1 } });
+  });
+
+  it('a connection gone silent: HTTP/2 keepalive alone notices within heartbeatIntervalMs + connectTimeoutMs', async () => {
+    const gateway = track(await FakeGateway.start());
+    const proxy = track(await TcpProxy.start(gateway.port));
+    const agent = await cachedAgent();
+    const subscriber = track(
+      new GatewayInvalidationSubscriber({
+        url: proxy.url,
+        assemblyId: 'asm-1',
+        sink: agent.cache,
+        heartbeatIntervalMs: 200,
+        connectTimeoutMs: 300,
+        onError: () => {},
+        ...fastRetry,
+      }),
+    );
+    await subscriber.start();
+    await agent.warm();
+    proxy.silence();
+    agent.change(2);
+    gateway.invalidate(agent.id);
+    const started = Date.now();
+    await eventually(async () => expect(await agent.served()).toBe(2), REAL_BOUND_MS);
+    // 500 ms bound, plus a reconnect, the replay and a loaded machine's slack.
+    expect(Date.now() - started).toBeLessThan(500 + 1_500);
+    expect(subscriber.stats().disconnections).toBe(1);
+  });
+
+  it('wrong credentials: a typed error to onError, backoff, retries, no crash, and it recovers once accepted', async () => {
+    const scheduler = new ManualScheduler();
+    const tokens = new Map<string, string | null>([['good', null]]);
+    const gateway = track(await FakeGateway.start({ tokens }));
+    const agent = await cachedAgent();
+    const onError = errorLog();
+    const subscriber = track(
+      new GatewayInvalidationSubscriber({
+        url: gateway.url,
+        assemblyId: 'asm-1',
+        token: 'rotated-away',
+        sink: agent.cache,
+        onError,
+        scheduler,
+        ...fastRetry,
+      }),
+    );
+    await eventually(() => expect(onError.errors).toHaveLength(1));
+    const [error] = onError.errors;
+    expect(error?.code).toBe('AA_INVALIDATION_CONNECTION');
+    expect(error?.cause).toBeInstanceOf(GatewayError);
+    expect(error?.cause).toMatchObject({ code: GATEWAY_ERROR_CODES.Unauthenticated });
+
+    expect(error?.message).toMatch(/Unauthenticated/);
+    expect(subscriber.state).toBe('backoff');
+    scheduler.advance(10); // the first backoff is 5–10 ms
+    await eventually(() => expect(onError.errors).toHaveLength(2));
+    expect(subscriber.stats()).toMatchObject({ connects: 0, failedAttempts: 2, clears: 0 });
+    // The token is accepted now (rotated on the gateway's side).
+    tokens.set('rotated-away', null);
+    scheduler.advance(20);
+    await subscriber.start();
+    expect(subscriber.stats()).toMatchObject({ connects: 1, clearCauses: { start: 1 } });
+  });
+});

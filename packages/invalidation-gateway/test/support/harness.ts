@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { L1Cache } from '@aa/cache';
+import { AgentId, type PolicyDocument } from '@aa/core';
+import type { InvalidationError } from '@aa/invalidation';
+import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
+import { expect } from 'vitest';
+
+/**
+ * A cache in front of a counting store, with one cached agent: the
+ * "a reader must not keep serving the old version" fixture of every test.
+ */
+export async function cachedAgent(): Promise<{
+  readonly id: AgentId;
+  readonly store: MemoryPolicyStore;
+  readonly cache: L1Cache<AgentId, PolicyDocument>;
+  /** Changes the source of truth; the cache still holds the old version until told. */
+  change(version: number): void;
+  /** What a reader is served now. */
+  served(): Promise<number>;
+  /**
+   * Loads the agent into the cache again: call it after `start()`, whose
+   * `'start'` clear emptied the cache.
+   */
+  warm(): Promise<void>;
+}> {
+  const id = AgentId.parse(randomUUID());
+  const store = MemoryPolicyStore.withPolicy(id, samplePolicy(1));
+  const cache = new L1Cache(store, { ttlMs: 3_600_000 });
+  expect((await cache.get(id)).version).toBe(1);
+  return {
+    id,
+    store,
+    cache,
+    change: (version) => store.insert(id, samplePolicy(version)),
+    served: async () => (await cache.get(id)).version,
+    warm: async () => {
+      await cache.get(id);
+      expect(cache.peek(id)).toBeDefined();
+    },
+  };
+}
+
+/** An `onError` that records every error. */
+export function errorLog(): ((error: InvalidationError) => void) & {
+  readonly errors: InvalidationError[];
+} {
+  const errors: InvalidationError[] = [];
+  return Object.assign((error: InvalidationError) => void errors.push(error), { errors });
+}
+
+/**
+ * Waits (bounded) until `check` passes, polling every 5 ms. Not `vi.waitFor`:
+ * its timer outlives a quick success, and the handle checks would see it.
+ */
+export async function eventually(
+  check: () => unknown | Promise<unknown>,
+  timeout = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
