@@ -71,13 +71,16 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
     await gateway.stop();
   });
 
-  // OPEN: fails as written (times out at ~5 s waiting for the hung socket to
-  // close or for a leftover timer); skipped until investigated, see the report.
-  it.skip('close() during connect (a peer that accepts and never answers): start() rejects Closed, nothing is left open', async () => {
+  it('close() during connect (a peer that accepts and never answers): start() rejects Closed, nothing is left open', async () => {
     const agent = await cachedAgent();
     const before = resources();
+    // The peer reads (and drops) what it is sent but never answers: it sees
+    // the client's socket close, and its own closes with it.
     const sockets = new Set<net.Socket>();
-    const hung = net.createServer((socket) => void sockets.add(socket));
+    const hung = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.resume();
+    });
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
     const { port } = hung.address() as net.AddressInfo;
     const subscriber = new GatewayInvalidationSubscriber({
@@ -92,9 +95,7 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
     await expect(subscriber.start()).rejects.toMatchObject({ code: 'AA_INVALIDATION_CLOSED' });
     await eventually(() => expect([...sockets].every((socket) => socket.closed)).toBe(true));
     await new Promise<void>((resolve) => hung.close(() => resolve()));
-    // Connect's HTTP/2 connection-establishment timer (unref'd: it holds no
-    // process open) outlives an aborted handshake by up to connectTimeoutMs.
-    await eventually(() => expect(leftSince(before)).toEqual([]), 3_000);
+    await eventually(() => expect(leftSince(before)).toEqual([]));
   }, 10_000);
 
   it('leaves no socket or timer behind after close()', async () => {
