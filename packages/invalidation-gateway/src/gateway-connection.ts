@@ -41,7 +41,6 @@ const DECISIONS: Readonly<Record<Decision, GatewayApproval['decision']>> = {
 export class GatewayConnection implements TransportConnection<number> {
   readonly #options: ResolvedGatewayOptions;
   readonly #context: ConnectContext<number>;
-  readonly #report: (error: InvalidationError) => void;
   readonly #abort = new AbortController();
   readonly #requests = new RequestQueue<Request>();
   readonly #manager: TappedSessionManager;
@@ -56,14 +55,9 @@ export class GatewayConnection implements TransportConnection<number> {
   #last: number | undefined;
   readonly #onContextAbort = (): void => this.#fail(this.#context.signal.reason);
 
-  constructor(
-    options: ResolvedGatewayOptions,
-    context: ConnectContext<number>,
-    report: (error: InvalidationError) => void,
-  ) {
+  constructor(options: ResolvedGatewayOptions, context: ConnectContext<number>) {
     this.#options = options;
     this.#context = context;
-    this.#report = report;
     this.#manager = new TappedSessionManager(options, {
       pingIntervalMs: context.heartbeatIntervalMs,
       pingTimeoutMs: context.timeoutMs,
@@ -244,7 +238,7 @@ export class GatewayConnection implements TransportConnection<number> {
     const { onApproval } = this.#options;
     if (onApproval === undefined) return;
     const failed = (cause: unknown): void =>
-      this.#report(
+      this.#context.report(
         new InvalidationError(
           INVALIDATION_ERROR_CODES.Sink,
           `onApproval failed for approval ${JSON.stringify(approval.requestId)} (event ${approval.seq}); the stream goes on`,

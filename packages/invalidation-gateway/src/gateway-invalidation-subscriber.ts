@@ -43,7 +43,7 @@ export class GatewayInvalidationSubscriber extends InvalidationSubscriber<number
       options,
       GATEWAY_OPTION_NAMES,
     );
-    super(new GatewayTransport(resolveGatewayOptions(checked), resolved.onError), resolved);
+    super(new GatewayTransport(resolveGatewayOptions(checked)), resolved);
   }
 
   /**

@@ -50,7 +50,8 @@ export interface GatewayInvalidationOptions extends SubscriberOptions {
   /**
    * Told of each `ApprovalResolved` event, in stream order, after the
    * invalidations before it were applied. A callback that throws (or returns a
-   * promise that rejects) is reported to `onError` (`Sink`) and the stream goes on.
+   * promise that rejects) is reported to `onError` (`Sink`), counted in
+   * `stats().errors`, and the stream goes on.
    */
   readonly onApproval?: ((approval: GatewayApproval) => unknown) | undefined;
   /**

@@ -1,9 +1,4 @@
-import type {
-  ConnectContext,
-  InvalidationError,
-  InvalidationTransport,
-  TransportConnection,
-} from '@aa/invalidation';
+import type { ConnectContext, InvalidationTransport, TransportConnection } from '@aa/invalidation';
 import { GatewayConnection } from './gateway-connection.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 
@@ -12,16 +7,14 @@ export class GatewayTransport implements InvalidationTransport<number> {
   readonly name = 'gateway';
   readonly target: string;
   readonly #options: ResolvedGatewayOptions;
-  readonly #report: (error: InvalidationError) => void;
 
-  constructor(options: ResolvedGatewayOptions, report: (error: InvalidationError) => void) {
+  constructor(options: ResolvedGatewayOptions) {
     this.#options = options;
-    this.#report = report;
     this.target = `${options.url.origin} (assembly ${options.assemblyId})`;
   }
 
   async connect(context: ConnectContext<number>): Promise<TransportConnection<number>> {
-    const connection = new GatewayConnection(this.#options, context, this.#report);
+    const connection = new GatewayConnection(this.#options, context);
     try {
       await connection.opened();
       return connection;

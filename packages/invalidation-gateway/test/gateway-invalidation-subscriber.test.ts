@@ -84,7 +84,7 @@ describe('GatewayInvalidationSubscriber', () => {
     expect(gateway.metadata[0]).toMatchObject(expected);
   });
 
-  it('hands ApprovalResolved to onApproval in order, acks it, and survives a throwing callback', async () => {
+  it('hands ApprovalResolved to onApproval in order, acks it, and counts a throwing callback as an error and goes on', async () => {
     const gateway = await gatewayWith();
     const agent = await cachedAgent();
     const seen: GatewayApproval[] = [];
@@ -114,6 +114,7 @@ describe('GatewayInvalidationSubscriber', () => {
     ]);
     expect(onError.errors.map((e) => e.code)).toEqual(['AA_INVALIDATION_SINK']);
     expect(onError.errors[0]?.cause).toBeInstanceOf(Error);
+    expect(subscriber.stats().errors).toBe(1);
     await eventually(() => expect(gateway.acked('asm-1')).toBe(3));
     expect(subscriber.stats().clearCauses).toEqual({ start: 1 });
   });

@@ -237,6 +237,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
       scheduler,
       heartbeatIntervalMs,
       timeoutMs: connectTimeoutMs,
+      report: this.#reportError,
     });
     try {
       return await withDeadline(
@@ -385,6 +386,8 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
   #isClosed(): boolean {
     return this.#state === 'closed';
   }
+
+  readonly #reportError = (error: InvalidationError): void => this.#report(error);
 
   #report(error: InvalidationError): void {
     this.#stats.errors++;

@@ -1,4 +1,5 @@
 import type { AgentId, Scheduler } from '@aa/core';
+import type { InvalidationError } from './invalidation-error.js';
 
 /**
  * What an {@link InvalidationTransport} is given for one connection attempt.
@@ -21,6 +22,13 @@ export interface ConnectContext<Position> {
   readonly heartbeatIntervalMs: number;
   /** The deadline for one request's reply (a heartbeat query, a handshake step). */
   readonly timeoutMs: number;
+  /**
+   * Reports an error that does not end the connection (a callback of the
+   * transport's own that threw, say) the way the subscriber reports its own:
+   * to `onError`, counted in `stats().errors`. Never throws. Errors that end the
+   * connection are not reported here: reject `connect()` or `read()` instead.
+   */
+  readonly report: (error: InvalidationError) => void;
 }
 
 /**
