@@ -58,10 +58,7 @@ export class GatewayConnection implements TransportConnection<number> {
   constructor(options: ResolvedGatewayOptions, context: ConnectContext<number>) {
     this.#options = options;
     this.#context = context;
-    this.#manager = new TappedSessionManager(options, {
-      pingIntervalMs: context.heartbeatIntervalMs,
-      pingTimeoutMs: context.timeoutMs,
-    });
+    this.#manager = new TappedSessionManager(options, context.timeoutMs);
     context.signal.addEventListener('abort', this.#onContextAbort, { once: true });
     const client = createClient(
       InvalidationService,

@@ -3,9 +3,11 @@ import { Http2SessionManager } from '@connectrpc/connect-node';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 
 /**
- * Connect's HTTP/2 session manager (with its keepalive PINGs), with a tap on
- * the session it opened: Connect hides the session, and the stream's liveness
- * heartbeat needs to PING it and see the answer.
+ * Connect's HTTP/2 session manager, with a tap on the session it opened:
+ * Connect hides the session, and the stream's liveness heartbeat needs to PING
+ * it and see the answer. Connect's own keepalive PINGs stay off (its default):
+ * they would run on the real clock, beside the heartbeat's PINGs on the
+ * subscriber's scheduler, and double the PING rate a server may limit.
  */
 export class TappedSessionManager {
   readonly #inner: Http2SessionManager;
@@ -14,17 +16,12 @@ export class TappedSessionManager {
 
   constructor(
     options: ResolvedGatewayOptions,
-    keepalive: { readonly pingIntervalMs: number; readonly pingTimeoutMs: number },
+    connectTimeoutMs: number,
   ) {
     const { tls } = options;
     this.#inner = new Http2SessionManager(
       options.url,
-      {
-        pingIntervalMs: keepalive.pingIntervalMs,
-        pingTimeoutMs: keepalive.pingTimeoutMs,
-        pingIdleConnection: true,
-        connectTimeoutMs: keepalive.pingTimeoutMs,
-      },
+      { connectTimeoutMs },
       tls === undefined
         ? {}
         : {

@@ -122,7 +122,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     const gateway = track(await FakeGateway.start());
     const proxy = track(await TcpProxy.start(gateway.port));
     const agent = await cachedAgent();
-    // HTTP/2 keepalive runs on the real clock: an hour here, so only the read deadline can act.
+    // An hour's interval: nothing but the manual clock moves the heartbeat.
     const subscriber = track(
       new GatewayInvalidationSubscriber({
         url: proxy.url,
@@ -157,7 +157,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     expect(subscriber.stats()).toMatchObject({ reconnects: 1, clearCauses: { start: 1 } });
   });
 
-  it('a connection gone silent: HTTP/2 keepalive alone notices within heartbeatIntervalMs + connectTimeoutMs', async () => {
+  it('a connection gone silent, on the real clock: the unanswered PING ends it within heartbeatIntervalMs + connectTimeoutMs', async () => {
     const gateway = track(await FakeGateway.start());
     const proxy = track(await TcpProxy.start(gateway.port));
     const agent = await cachedAgent();
