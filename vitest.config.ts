@@ -21,6 +21,7 @@ export default defineConfig({
       'packages/storage-postgres',
       'packages/invalidation-redis',
       'packages/storage-redis',
+      'packages/test-infra',
       'apps/bench',
     ].map((root) => ({
       extends: true,
