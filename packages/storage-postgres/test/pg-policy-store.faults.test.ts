@@ -1,21 +1,20 @@
 import { L1Cache } from '@aa/cache';
 import { isStorageError } from '@aa/core';
-import { ManualClock, samplePolicy } from '@aa/testing';
-import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, PgPolicyStore } from '../src/index.js';
 import {
   APP_ROLE,
   createPool,
   dropSchema,
-  freshAgentId,
+  FaultProxy,
   freshSchema,
   grantAppRole,
-  insertRow,
   PG_URL,
   postgresAvailable,
-} from './support/postgres.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+} from '@aa/test-infra';
+import { ManualClock, samplePolicy } from '@aa/testing';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, PgPolicyStore } from '../src/index.js';
+import { freshAgentId, insertRow } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 const target = (() => {
@@ -70,7 +69,7 @@ describe('PgPolicyStore', () => {
     });
 
     it('gives up on a server that accepts connections and never answers after connectionTimeoutMillis', async () => {
-      const blackHole = await TcpProxy.start(target, { frozen: true });
+      const blackHole = await FaultProxy.start(target, { silent: true });
       resources.push(blackHole);
       const store = new PgPolicyStore(poolAt(blackHole.port, 300));
       const { error, ms } = await timed(store.getPolicy(freshAgentId()));
@@ -83,14 +82,14 @@ describe('PgPolicyStore', () => {
     it.runIf(available)(
       'gives up on a connection that went silent mid-life after timeoutMs',
       async () => {
-        const proxy = await TcpProxy.start(target);
+        const proxy = await FaultProxy.start(target);
         resources.push(proxy);
         const pool = poolAt(proxy.port, 1_000);
         const store = new PgPolicyStore(pool, { schema: 'absent_schema', timeoutMs: 300 });
         // One round trip opens the pooled connection (the table need not exist).
         await expect(store.getPolicy(freshAgentId())).rejects.toMatchObject({ kind: 'Backend' });
         expect(pool.idleCount).toBe(1);
-        proxy.freeze();
+        proxy.goSilent();
         const { error, ms } = await timed(store.getPolicy(freshAgentId()));
         expect(error).toMatchObject({
           kind: 'Backend',
@@ -108,7 +107,7 @@ describe('PgPolicyStore', () => {
       const admin = createPool();
       await migrate(admin, { schema });
       await grantAppRole(admin, schema);
-      const proxy = await TcpProxy.start(target);
+      const proxy = await FaultProxy.start(target);
       const pool = createPool({
         connectionString: `postgres://${APP_ROLE}@127.0.0.1:${proxy.port}/test`,
         connectionTimeoutMillis: 1_000,
@@ -118,7 +117,7 @@ describe('PgPolicyStore', () => {
         const id = freshAgentId();
         await store.registerAgent(id);
         await expect(store.putPolicy(id, samplePolicy(1))).resolves.toBe(1);
-        proxy.freeze({ onlyOpen: true });
+        proxy.goSilent({ onlyOpen: true });
         const { error, ms } = await timed(store.putPolicy(id, samplePolicy(1)));
         expect(error).toMatchObject({
           kind: 'Backend',
@@ -170,14 +169,14 @@ describe('PgPolicyStore', () => {
     });
 
     it.each([
-      ['refuses connections', (proxy: TcpProxy) => proxy.close()],
-      ['goes silent', async (proxy: TcpProxy) => proxy.freeze()],
+      ['refuses connections', (proxy: FaultProxy) => proxy.close()],
+      ['goes silent', async (proxy: FaultProxy) => proxy.goSilent()],
     ])(
       'serves the stale value, never an error or a hang, when the server %s',
       async (_, breakIt) => {
         const id = freshAgentId();
         await insertRow(admin, schema, id, samplePolicy(1));
-        const proxy = await TcpProxy.start(target);
+        const proxy = await FaultProxy.start(target);
         const pool = createPool({
           connectionString: `postgres://${APP_ROLE}@127.0.0.1:${proxy.port}/test`,
           connectionTimeoutMillis: 300,
