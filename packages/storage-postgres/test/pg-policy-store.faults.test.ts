@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { L1Cache } from '@aa/cache';
 import { isStorageError } from '@aa/core';
 import {
   APP_ROLE,
+  createAppPool,
   createPool,
   dropSchema,
   FaultProxy,
@@ -9,12 +11,13 @@ import {
   grantAppRole,
   PG_URL,
   postgresAvailable,
+  waitUntil,
 } from '@aa/test-infra';
 import { ManualClock, samplePolicy } from '@aa/testing';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
-import { freshAgentId, insertRow } from './support/policy-tables.js';
+import { freshAgentId, insertRow, migratedStore } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 const target = (() => {
@@ -132,6 +135,59 @@ describe('PgPolicyStore', () => {
         await pool.end();
         await dropSchema(admin, schema);
         await admin.end();
+      }
+    });
+  });
+
+  describe.runIf(available)('when the server ends a pooled backend mid-query', () => {
+    const db = migratedStore('terminated');
+
+    it('rejects the read in flight with a Backend error, and the next read at once succeeds', async () => {
+      const applicationName = `aa-test-${randomUUID()}`;
+      // One connection: a dead client handed back to the pool would be the
+      // very one the next read gets.
+      const pool = createAppPool({ max: 1, application_name: applicationName });
+      const store = new PgPolicyStore(pool, { schema: db.schema });
+      const id = freshAgentId();
+      await insertRow(db.pool, db.schema, id, samplePolicy(3));
+      try {
+        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(3));
+        const { rows } = await db.pool.query<{ pid: number }>(
+          'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+          [applicationName],
+        );
+        expect(rows).toHaveLength(1);
+        const pid = rows[0]?.pid;
+
+        // Hold the read mid-query: it waits on a lock, on the server.
+        const lock = await db.pool.connect();
+        let inFlight: Promise<unknown>;
+        try {
+          await lock.query('BEGIN');
+          await lock.query(`LOCK TABLE ${db.schema}.policies IN ACCESS EXCLUSIVE MODE`);
+          inFlight = store.getPolicy(id).then(
+            () => 'resolved',
+            (error: unknown) => error,
+          );
+          await waitUntil(async () => {
+            const { rows: waiting } = await db.pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+              [pid],
+            );
+            return waiting.length === 1;
+          }, `backend ${pid} to wait on the lock`);
+          await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+        } finally {
+          await lock.query('ROLLBACK');
+          lock.release();
+        }
+
+        const failed = await inFlight;
+        expect(isStorageError(failed, 'Backend'), String(failed)).toBe(true);
+        expect((failed as Error).message).toMatch(/terminating connection/);
+        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(3));
+      } finally {
+        await pool.end();
       }
     });
   });
