@@ -22,6 +22,7 @@ export default defineConfig({
       'packages/storage-postgres',
       'packages/invalidation-redis',
       'packages/storage-redis',
+      'packages/test-infra',
       'apps/bench',
     ].map((root) => ({
       extends: true,

@@ -1,3 +1,4 @@
+import { RecordingSink } from '@aa/test-infra';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_REDIS_URL,
@@ -6,7 +7,6 @@ import {
   RedisInvalidationSubscriber,
   redisUrlFromEnv,
 } from '../src/index.js';
-import { RecordingSink } from './support/recording-sink.js';
 
 const sinks = [new RecordingSink()];
 

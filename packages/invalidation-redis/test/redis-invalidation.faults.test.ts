@@ -2,6 +2,14 @@ import { randomUUID } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { L1Cache } from '@aa/cache';
 import { AgentId, asCacheSource, type InvalidationSink } from '@aa/core';
+import {
+  FaultProxy,
+  REDIS_URL,
+  RecordingSink,
+  redisAvailable,
+  type SinkCall,
+  waitUntil,
+} from '@aa/test-infra';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -12,9 +20,7 @@ import {
   type RedisInvalidationPublisher,
 } from '../src/index.js';
 import { caughtUp } from './support/caught-up.js';
-import { FreezableProxy } from './support/freezable-proxy.js';
-import { RecordingSink, type SinkCall } from './support/recording-sink.js';
-import { REDIS_URL, RedisTestBed, redisAvailable, waitUntil } from './support/redis-test-bed.js';
+import { StreamTestBed } from './support/stream-test-bed.js';
 
 const available = await redisAvailable();
 const newAgent = () => AgentId.parse(randomUUID());
@@ -26,11 +32,11 @@ async function flood(publisher: RedisInvalidationPublisher, count: number): Prom
 }
 
 describe.runIf(available)('Redis invalidation bus under faults', () => {
-  let bed: RedisTestBed;
+  let bed: StreamTestBed;
   const gaps: GapEvent[] = [];
   const onGap = (event: unknown) => gaps.push(event as GapEvent);
   beforeEach(() => {
-    bed = new RedisTestBed();
+    bed = new StreamTestBed();
     gaps.length = 0;
     diagnosticsChannel.subscribe(INVALIDATION_REDIS_CHANNELS.gap, onGap);
   });
@@ -152,7 +158,7 @@ describe.runIf(available)('Redis invalidation bus under faults', () => {
       expect(gaps).toEqual([
         expect.objectContaining({ reason: 'stream-missing', resumeFrom: '0-0' }),
       ]);
-      expect(sink.clears).toBe(2);
+      expect(sink.count('clear')).toBe(2);
       const agent = newAgent();
       await caughtUp(subscriber, await publisher.publish(agent));
       expect(sink.calls.at(-1)).toEqual(['invalidate', agent]);
@@ -212,12 +218,16 @@ describe.runIf(available)('Redis invalidation bus under faults', () => {
   describe('a connection that goes silent', () => {
     it('is dropped after 2 × blockMs + 1 s and replaced, and the events sent meanwhile are applied', async () => {
       const { hostname, port } = new URL(REDIS_URL);
-      const proxy = await FreezableProxy.start({ host: hostname, port: Number(port || 6379) });
+      const proxy = await FaultProxy.start({ host: hostname, port: Number(port || 6379) });
       try {
         const sink = new RecordingSink();
-        const subscriber = bed.subscriber({ url: proxy.url, sinks: [sink], blockMs: 100 });
+        const subscriber = bed.subscriber({
+          url: proxy.urlFor(REDIS_URL),
+          sinks: [sink],
+          blockMs: 100,
+        });
         await subscriber.ready;
-        proxy.freeze();
+        proxy.goSilent({ onlyOpen: true });
         const agent = newAgent();
         const id = await bed.publisher().publish(agent);
         await pause(300);

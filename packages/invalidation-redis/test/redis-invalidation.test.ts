@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { L1Cache } from '@aa/cache';
 import { AgentId, asCacheSource, isStorageError } from '@aa/core';
+import { RecordingSink, redisAvailable, type SinkCall, waitUntil } from '@aa/test-infra';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -10,17 +11,16 @@ import {
   RedisInvalidationSubscriber,
 } from '../src/index.js';
 import { caughtUp } from './support/caught-up.js';
-import { RecordingSink, type SinkCall } from './support/recording-sink.js';
-import { RedisTestBed, redisAvailable, waitUntil } from './support/redis-test-bed.js';
+import { StreamTestBed } from './support/stream-test-bed.js';
 
 const available = await redisAvailable();
 const newAgent = () => AgentId.parse(randomUUID());
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.runIf(available)('Redis invalidation bus', () => {
-  let bed: RedisTestBed;
+  let bed: StreamTestBed;
   beforeEach(() => {
-    bed = new RedisTestBed();
+    bed = new StreamTestBed();
   });
   afterEach(async () => {
     await bed.dispose();

@@ -1,5 +1,17 @@
 import { L1Cache } from '@aa/cache';
 import type { AgentId, PolicyDocument } from '@aa/core';
+import {
+  createAppPool,
+  createPool,
+  dropSchema,
+  FaultProxy,
+  freshSchema,
+  grantAppRole,
+  PG_URL,
+  postgresAvailable,
+  RecordingSink,
+  waitUntil,
+} from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,20 +22,8 @@ import {
   PgPolicyStore,
   SubscriberClosedError,
 } from '../src/index.js';
-import {
-  createAppPool,
-  createPool,
-  dropSchema,
-  freshAgentId,
-  freshSchema,
-  grantAppRole,
-  PG_URL,
-  postgresAvailable,
-  waitFor,
-} from './support/postgres.js';
-import { RecordingSink } from './support/recording-sink.js';
+import { freshAgentId } from './support/policy-tables.js';
 import { ResourceTracker } from './support/resource-tracker.js';
-import { TcpProxy } from './support/tcp-proxy.js';
 
 const available = await postgresAvailable();
 const noop = () => {};
@@ -106,7 +106,7 @@ describe('PgInvalidationSubscriber', () => {
         onError: (error) => errors.push({ error, at: performance.now() }),
       });
       const started = subscriber.start();
-      await waitFor(() => errors.length >= 6, 'six failed attempts');
+      await waitUntil(() => errors.length >= 6, 'six failed attempts');
       expect(subscriber.state).not.toBe('listening');
       expect(errors[0]?.error).toMatchObject({
         kind: 'Backend',
@@ -138,11 +138,11 @@ describe('PgInvalidationSubscriber', () => {
         maxReconnectDelayMs: 60_000,
       });
       void subscriber.start().catch(noop);
-      await waitFor(() => subscriber.state === 'backoff', 'the first failure');
+      await waitUntil(() => subscriber.state === 'backoff', 'the first failure');
       await subscriber.close();
       tracker.stopRecording();
       try {
-        await waitFor(
+        await waitUntil(
           () => tracker.alive().length === 0,
           `no resource left (${tracker.alive()})`,
           1_000,
@@ -212,7 +212,7 @@ describe('PgInvalidationSubscriber', () => {
       const { sink, subscriber } = instance();
       await subscriber.start();
       expect(subscriber.state).toBe('listening');
-      expect(sink.events).toEqual([{ type: 'clear' }]);
+      expect(sink.calls).toEqual([['clear']]);
       const { rows } = await admin.query(
         `SELECT application_name, query FROM pg_stat_activity WHERE pid = $1`,
         [subscriber.backendPid],
@@ -223,8 +223,8 @@ describe('PgInvalidationSubscriber', () => {
       // Active means a NOTIFY sent right now is heard: no grace period needed.
       const id = freshAgentId();
       await notify(id);
-      await waitFor(() => sink.events.length === 2, 'the invalidation');
-      expect(sink.events[1]).toEqual({ type: 'invalidate', id });
+      await waitUntil(() => sink.calls.length === 2, 'the invalidation');
+      expect(sink.calls[1]).toEqual(['invalidate', id]);
       await expect(subscriber.start()).resolves.toBeUndefined();
       expect(subscriber.stats()).toMatchObject({
         connections: 1,
@@ -239,12 +239,12 @@ describe('PgInvalidationSubscriber', () => {
       await subscriber.start();
       const id = await registeredAgent();
       await store.putPolicy(id, samplePolicy(1));
-      await waitFor(() => sink.count('invalidate') === 1, 'the first invalidation');
+      await waitUntil(() => sink.count('invalidate') === 1, 'the first invalidation');
       await expect(cache.get(id)).resolves.toMatchObject({ version: 1 });
       await expect(cache.get(id)).resolves.toMatchObject({ version: 1 });
 
       await store.putPolicy(id, samplePolicy(2));
-      await waitFor(() => sink.count('invalidate') === 2, 'the second invalidation');
+      await waitUntil(() => sink.count('invalidate') === 2, 'the second invalidation');
       expect(cache.peek(id)).toBeUndefined();
       await expect(cache.get(id)).resolves.toMatchObject({ version: 2 });
       expect(cache.stats()).toMatchObject({ loads: 2, hits: 1 });
@@ -254,23 +254,23 @@ describe('PgInvalidationSubscriber', () => {
       const { sink, subscriber } = instance();
       await subscriber.start();
       await notify('');
-      await waitFor(() => sink.events.length === 2, 'the clear');
-      expect(sink.events).toEqual([{ type: 'clear' }, { type: 'clear' }]);
+      await waitUntil(() => sink.calls.length === 2, 'the clear');
+      expect(sink.calls).toEqual([['clear'], ['clear']]);
     });
 
     it('reports a malformed payload as a Serialization error and clears the sink, without throwing', async () => {
       const { sink, subscriber, errors } = instance();
       await subscriber.start();
       await notify('not-an-agent-id');
-      await waitFor(() => errors.length === 1, 'the report');
+      await waitUntil(() => errors.length === 1, 'the report');
       expect(errors[0]).toMatchObject({ kind: 'Serialization' });
       expect(errors[0]?.message).toContain('"not-an-agent-id"');
-      expect(sink.events).toEqual([{ type: 'clear' }, { type: 'clear' }]);
+      expect(sink.calls).toEqual([['clear'], ['clear']]);
       // Still listening.
       const id = freshAgentId();
       await notify(id.toUpperCase());
-      await waitFor(() => sink.events.length === 3, 'the next invalidation');
-      expect(sink.events[2]).toEqual({ type: 'invalidate', id });
+      await waitUntil(() => sink.calls.length === 3, 'the next invalidation');
+      expect(sink.calls[2]).toEqual(['invalidate', id]);
       expect(subscriber.stats()).toMatchObject({ malformed: 1, errors: 1 });
     });
 
@@ -293,7 +293,7 @@ describe('PgInvalidationSubscriber', () => {
       await subscriber.start();
       await notify(freshAgentId());
       await notify(freshAgentId());
-      await waitFor(() => calls.length === 2, 'both invalidations');
+      await waitUntil(() => calls.length === 2, 'both invalidations');
       expect(errors.map((error) => error.message)).toEqual(['sink broke', 'sink broke']);
       expect(subscriber.state).toBe('listening');
     });
@@ -311,8 +311,8 @@ describe('PgInvalidationSubscriber', () => {
         await otherStore.putPolicy(otherAgent, samplePolicy(1));
         const id = await registeredAgent();
         await store.putPolicy(id, samplePolicy(1));
-        await waitFor(() => sink.count('invalidate') === 1, 'the own channel invalidation');
-        expect(sink.events).toEqual([{ type: 'clear' }, { type: 'invalidate', id }]);
+        await waitUntil(() => sink.count('invalidate') === 1, 'the own channel invalidation');
+        expect(sink.calls).toEqual([['clear'], ['invalidate', id]]);
       } finally {
         await dropSchema(admin, other);
       }
@@ -341,22 +341,22 @@ describe('PgInvalidationSubscriber', () => {
           writes++;
         }
       })();
-      await waitFor(() => newestCommitted >= 3, 'a few writes');
+      await waitUntil(() => newestCommitted >= 3, 'a few writes');
 
       const pid = victim.subscriber.backendPid;
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-      await waitFor(() => victim.subscriber.stats().disconnections === 1, 'the drop to be seen');
+      await waitUntil(() => victim.subscriber.stats().disconnections === 1, 'the drop to be seen');
       expect(victim.subscriber.state).toBe('backoff');
-      const eventsAtDrop = victim.sink.events.length;
+      const callsAtDrop = victim.sink.calls.length;
       // The victim caches a version while deaf; the writes that follow are not notified to it.
       const cachedWhileDeaf = (await victim.cache.get(id)).version;
-      await waitFor(() => newestCommitted >= cachedWhileDeaf + 3, 'writes during the gap');
+      await waitUntil(() => newestCommitted >= cachedWhileDeaf + 3, 'writes during the gap');
 
       await victim.subscriber.ready;
       const newestBeforeRecovery = newestCommitted;
       expect((await victim.cache.get(id)).version).toBeGreaterThanOrEqual(newestBeforeRecovery);
       expect(newestBeforeRecovery).toBeGreaterThan(cachedWhileDeaf);
-      expect(victim.sink.events.slice(eventsAtDrop)).toContainEqual({ type: 'clear' });
+      expect(victim.sink.calls.slice(callsAtDrop)).toContainEqual(['clear']);
       expect(victim.subscriber.backendPid).not.toBe(pid);
       expect(victim.subscriber.stats()).toMatchObject({ connections: 2, disconnections: 1 });
       expect(victim.errors[0]).toMatchObject({ kind: 'Backend' });
@@ -365,12 +365,12 @@ describe('PgInvalidationSubscriber', () => {
       writing = false;
       await writer;
       // Once the last write's notification has arrived, both serve the last write.
-      await waitFor(
+      await waitUntil(
         () => bystander.subscriber.stats().notifications === writes - 1,
         'the bystander to hear every write',
       );
       await expect(bystander.cache.get(id)).resolves.toMatchObject({ version: newestCommitted });
-      await waitFor(
+      await waitUntil(
         async () => (await victim.cache.get(id)).version === newestCommitted,
         'the victim to converge',
       );
@@ -379,7 +379,7 @@ describe('PgInvalidationSubscriber', () => {
 
     it('notices a connection gone silent through its heartbeat, and reconnects', async () => {
       const url = new URL(PG_URL);
-      const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+      const proxy = await FaultProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
       closers.push(() => proxy.close());
       url.host = `127.0.0.1:${proxy.port}`;
       const { sink, subscriber, errors } = instance({
@@ -389,14 +389,18 @@ describe('PgInvalidationSubscriber', () => {
         reconnectDelayMs: 10,
       });
       await subscriber.start();
-      proxy.freeze({ onlyOpen: true });
-      await waitFor(() => subscriber.stats().disconnections === 1, 'the heartbeat to fail', 2_000);
+      proxy.goSilent({ onlyOpen: true });
+      await waitUntil(
+        () => subscriber.stats().disconnections === 1,
+        'the heartbeat to fail',
+        2_000,
+      );
       expect(errors[0]?.message).toContain('heartbeat got no answer within 200 ms');
       await subscriber.ready;
       expect(sink.count('clear')).toBe(2);
       const id = freshAgentId();
       await notify(id);
-      await waitFor(() => sink.count('invalidate') === 1, 'a notification on the new connection');
+      await waitUntil(() => sink.count('invalidate') === 1, 'a notification on the new connection');
     });
 
     it('closes: no socket or timer left, the sink never called again, a pending ready rejected', async () => {
@@ -419,7 +423,7 @@ describe('PgInvalidationSubscriber', () => {
       expect(subscriber.state).toBe('closed');
       expect(subscriber.backendPid).toBeUndefined();
       try {
-        await waitFor(
+        await waitUntil(
           () => tracker.alive().length === 0,
           `no resource left (${tracker.alive()})`,
           1_000,
@@ -430,8 +434,8 @@ describe('PgInvalidationSubscriber', () => {
       await notify(freshAgentId());
       await notify('');
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(sink.events).toEqual([{ type: 'clear' }]);
-      await waitFor(async () => {
+      expect(sink.calls).toEqual([['clear']]);
+      await waitUntil(async () => {
         const { rows: left } = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [
           pid,
         ]);
@@ -440,9 +444,9 @@ describe('PgInvalidationSubscriber', () => {
     });
 
     it('rejects start() with SubscriberClosedError when closed while connecting', async () => {
-      const proxy = await TcpProxy.start(
+      const proxy = await FaultProxy.start(
         { host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) },
-        { frozen: true },
+        { silent: true },
       );
       closers.push(() => proxy.close());
       const sink = new RecordingSink();
@@ -451,13 +455,13 @@ describe('PgInvalidationSubscriber', () => {
         sink,
       });
       const started = subscriber.start();
-      await waitFor(() => proxy.connections === 1, 'the attempt to reach the proxy');
+      await waitUntil(() => proxy.connections === 1, 'the attempt to reach the proxy');
       expect(subscriber.state).toBe('connecting');
       await subscriber.close();
       await expect(started).rejects.toBeInstanceOf(SubscriberClosedError);
       await expect(subscriber.ready).rejects.toBeInstanceOf(SubscriberClosedError);
-      expect(sink.events).toEqual([]);
-      await waitFor(() => proxy.connections === 0, 'the attempt to be abandoned', 2_000);
+      expect(sink.calls).toEqual([]);
+      await waitUntil(() => proxy.connections === 0, 'the attempt to be abandoned', 2_000);
     });
   });
 });
