@@ -1,5 +1,6 @@
 import { L1Cache } from '@aa/cache';
 import type { AgentId, PolicyDocument } from '@aa/core';
+import { INVALIDATION_ERROR_CODES } from '@aa/invalidation';
 import {
   createAppPool,
   createPool,
@@ -9,10 +10,9 @@ import {
   grantAppRole,
   PG_URL,
   postgresAvailable,
-  RecordingSink,
   waitUntil,
 } from '@aa/test-infra';
-import { samplePolicy } from '@aa/testing';
+import { RecordingSink, samplePolicy } from '@aa/testing';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +20,6 @@ import {
   PgInvalidationSubscriber,
   type PgInvalidationSubscriberOptions,
   PgPolicyStore,
-  SubscriberClosedError,
 } from '../src/index.js';
 import { freshAgentId } from './support/policy-tables.js';
 import { ResourceTracker } from './support/resource-tracker.js';
@@ -32,17 +31,23 @@ describe('PgInvalidationSubscriber', () => {
   describe('constructor', () => {
     const sink = new RecordingSink();
 
-    it('listens on the default channel of its schema, or on the channel given', () => {
-      expect(new PgInvalidationSubscriber({ connection: PG_URL, sink }).channel).toBe(
-        'aa_policies.public',
-      );
-      expect(new PgInvalidationSubscriber({ connection: PG_URL, sink, schema: 'eu' }).channel).toBe(
-        'aa_policies.eu',
-      );
-      expect(
-        new PgInvalidationSubscriber({ connection: {}, sink, schema: 'eu', channel: 'x' }).channel,
-      ).toBe('x');
-      expect(new PgInvalidationSubscriber({ connection: PG_URL, sink }).state).toBe('idle');
+    it('listens on the default channel of its schema, or on the channel given, and starts connecting', async () => {
+      const onError = noop; // PG_URL may be unreachable here: these never need it
+      const subscribers = [
+        new PgInvalidationSubscriber({ connection: PG_URL, sink, onError }),
+        new PgInvalidationSubscriber({ connection: PG_URL, sink, schema: 'eu', onError }),
+        new PgInvalidationSubscriber({ connection: {}, sink, schema: 'eu', channel: 'x', onError }),
+      ];
+      try {
+        expect(subscribers.map((subscriber) => subscriber.channel)).toEqual([
+          'aa_policies.public',
+          'aa_policies.eu',
+          'x',
+        ]);
+        expect(subscribers[0]?.state).toBe('connecting');
+      } finally {
+        await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+      }
     });
 
     it.each([
@@ -54,11 +59,8 @@ describe('PgInvalidationSubscriber', () => {
         { connection: '', sink },
         'Expected `connection` to be a connection URL or a pg.ClientConfig',
       ],
-      [
-        { connection: PG_URL },
-        'Expected `sink` to be an object with `invalidate()` and `clear()` methods',
-      ],
-      [{ connection: PG_URL, sink: { invalidate: noop } }, 'Expected `sink` to be an object with'],
+      [{ connection: PG_URL }, 'Expected `sink` to have `invalidate()` and `clear()` methods'],
+      [{ connection: PG_URL, sink: { invalidate: noop } }, 'Expected `sink` to have'],
       [
         { connection: PG_URL, sink, schema: 'Nope' },
         'Expected `schema` to be a lowercase SQL identifier',
@@ -69,7 +71,7 @@ describe('PgInvalidationSubscriber', () => {
       ],
       [
         { connection: PG_URL, sink, connectTimeoutMs: 0 },
-        'Expected `connectTimeoutMs` to be an integer from 1 to 2147483647, got `0`',
+        'Expected `connectTimeoutMs` to be an integer from 1 to 3600000, got `0`',
       ],
       [
         { connection: PG_URL, sink, reconnectDelayMs: -1 },
@@ -77,11 +79,12 @@ describe('PgInvalidationSubscriber', () => {
       ],
       [
         { connection: PG_URL, sink, heartbeatIntervalMs: 1.5 },
-        'Expected `heartbeatIntervalMs` to be an integer from 0',
+        'Expected `heartbeatIntervalMs` to be an integer from 100',
       ],
+      [{ connection: PG_URL, sink, heartbeatIntervalMs: 0 }, 'heartbeats cannot be turned off'],
       [
         { connection: PG_URL, sink, reconnectDelayMs: 500, maxReconnectDelayMs: 100 },
-        'Expected `maxReconnectDelayMs` to be >= `reconnectDelayMs` (500), got `100` (number)',
+        'Expected `maxReconnectDelayMs` to be an integer from `reconnectDelayMs` (500) to 3600000, got `100` (number)',
       ],
       [{ connection: PG_URL, sink, onError: 'log' }, 'Expected `onError` to be a function'],
       [{ connection: PG_URL, sink, retries: 3 }, 'got unknown option `retries`'],
@@ -107,9 +110,9 @@ describe('PgInvalidationSubscriber', () => {
       });
       const started = subscriber.start();
       await waitUntil(() => errors.length >= 6, 'six failed attempts');
-      expect(subscriber.state).not.toBe('listening');
+      expect(subscriber.state).not.toBe('connected');
       expect(errors[0]?.error).toMatchObject({
-        kind: 'Backend',
+        code: INVALIDATION_ERROR_CODES.Connection,
         cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
       });
       // Gaps between attempts: 20, 40, 80, then capped at 80 (less a millisecond of timer slack).
@@ -120,13 +123,14 @@ describe('PgInvalidationSubscriber', () => {
       expect(Math.max(...gaps)).toBeLessThan(400);
 
       await subscriber.close();
-      await expect(started).rejects.toBeInstanceOf(SubscriberClosedError);
-      await expect(started).rejects.toMatchObject({ code: 'AA_PG_SUBSCRIBER_CLOSED' });
+      await expect(started).rejects.toMatchObject({ code: INVALIDATION_ERROR_CODES.Closed });
       const failures = subscriber.stats().failedAttempts;
       await new Promise((resolve) => setTimeout(resolve, 150));
       expect(subscriber.stats().failedAttempts).toBe(failures);
       expect(subscriber.state).toBe('closed');
-      await expect(subscriber.start()).rejects.toBeInstanceOf(SubscriberClosedError);
+      await expect(subscriber.start()).rejects.toMatchObject({
+        code: INVALIDATION_ERROR_CODES.Closed,
+      });
     });
 
     it('keeps no timer or socket once closed in backoff', async () => {
@@ -136,6 +140,7 @@ describe('PgInvalidationSubscriber', () => {
         sink: new RecordingSink(),
         reconnectDelayMs: 60_000,
         maxReconnectDelayMs: 60_000,
+        onError: noop,
       });
       void subscriber.start().catch(noop);
       await waitUntil(() => subscriber.state === 'backoff', 'the first failure');
@@ -211,7 +216,7 @@ describe('PgInvalidationSubscriber', () => {
     it('resolves start() once LISTEN is active, after clearing the sink', async () => {
       const { sink, subscriber } = instance();
       await subscriber.start();
-      expect(subscriber.state).toBe('listening');
+      expect(subscriber.state).toBe('connected');
       expect(sink.calls).toEqual([['clear']]);
       const { rows } = await admin.query(
         `SELECT application_name, query FROM pg_stat_activity WHERE pid = $1`,
@@ -227,10 +232,11 @@ describe('PgInvalidationSubscriber', () => {
       expect(sink.calls[1]).toEqual(['invalidate', id]);
       await expect(subscriber.start()).resolves.toBeUndefined();
       expect(subscriber.stats()).toMatchObject({
-        connections: 1,
-        notifications: 1,
+        connects: 1,
+        events: 1,
         invalidations: 1,
         clears: 1,
+        clearCauses: { start: 1 },
       });
     });
 
@@ -258,12 +264,12 @@ describe('PgInvalidationSubscriber', () => {
       expect(sink.calls).toEqual([['clear'], ['clear']]);
     });
 
-    it('reports a malformed payload as a Serialization error and clears the sink, without throwing', async () => {
+    it('reports a malformed payload and clears the sink, without throwing', async () => {
       const { sink, subscriber, errors } = instance();
       await subscriber.start();
       await notify('not-an-agent-id');
       await waitUntil(() => errors.length === 1, 'the report');
-      expect(errors[0]).toMatchObject({ kind: 'Serialization' });
+      expect(errors[0]).toMatchObject({ code: INVALIDATION_ERROR_CODES.Malformed });
       expect(errors[0]?.message).toContain('"not-an-agent-id"');
       expect(sink.calls).toEqual([['clear'], ['clear']]);
       // Still listening.
@@ -274,9 +280,10 @@ describe('PgInvalidationSubscriber', () => {
       expect(subscriber.stats()).toMatchObject({ malformed: 1, errors: 1 });
     });
 
-    it('reports a sink that throws, and keeps listening', async () => {
+    it('reports a sink that throws, clears it, and keeps listening', async () => {
       const errors: Error[] = [];
       const calls: string[] = [];
+      let clears = 0;
       const subscriber = new PgInvalidationSubscriber({
         connection: PG_URL,
         schema,
@@ -285,7 +292,9 @@ describe('PgInvalidationSubscriber', () => {
             calls.push(id);
             throw new Error('sink broke');
           },
-          clear: noop,
+          clear: () => {
+            clears++;
+          },
         },
         onError: (error) => errors.push(error),
       });
@@ -294,8 +303,19 @@ describe('PgInvalidationSubscriber', () => {
       await notify(freshAgentId());
       await notify(freshAgentId());
       await waitUntil(() => calls.length === 2, 'both invalidations');
-      expect(errors.map((error) => error.message)).toEqual(['sink broke', 'sink broke']);
-      expect(subscriber.state).toBe('listening');
+      await waitUntil(() => errors.length === 2, 'both reports');
+      expect(errors).toEqual([
+        expect.objectContaining({
+          code: INVALIDATION_ERROR_CODES.Sink,
+          cause: new Error('sink broke'),
+        }),
+        expect.objectContaining({
+          code: INVALIDATION_ERROR_CODES.Sink,
+          cause: new Error('sink broke'),
+        }),
+      ]);
+      expect(clears, 'the start, then once per failed invalidate').toBe(3);
+      expect(subscriber.state).toBe('connected');
     });
 
     it("ignores other schemas' channels", async () => {
@@ -358,15 +378,19 @@ describe('PgInvalidationSubscriber', () => {
       expect(newestBeforeRecovery).toBeGreaterThan(cachedWhileDeaf);
       expect(victim.sink.calls.slice(callsAtDrop)).toContainEqual(['clear']);
       expect(victim.subscriber.backendPid).not.toBe(pid);
-      expect(victim.subscriber.stats()).toMatchObject({ connections: 2, disconnections: 1 });
-      expect(victim.errors[0]).toMatchObject({ kind: 'Backend' });
+      expect(victim.subscriber.stats()).toMatchObject({
+        connects: 2,
+        disconnections: 1,
+        clearCauses: { start: 1, reconnect: 1 },
+      });
+      expect(victim.errors[0]).toMatchObject({ code: INVALIDATION_ERROR_CODES.Connection });
       expect(victim.errors[0]?.message).toContain('lost its connection');
 
       writing = false;
       await writer;
       // Once the last write's notification has arrived, both serve the last write.
       await waitUntil(
-        () => bystander.subscriber.stats().notifications === writes - 1,
+        () => bystander.subscriber.stats().events === writes - 1,
         'the bystander to hear every write',
       );
       await expect(bystander.cache.get(id)).resolves.toMatchObject({ version: newestCommitted });
@@ -374,7 +398,7 @@ describe('PgInvalidationSubscriber', () => {
         async () => (await victim.cache.get(id)).version === newestCommitted,
         'the victim to converge',
       );
-      expect(bystander.subscriber.stats()).toMatchObject({ connections: 1, disconnections: 0 });
+      expect(bystander.subscriber.stats()).toMatchObject({ connects: 1, disconnections: 0 });
     });
 
     it('notices a connection gone silent through its heartbeat, and reconnects', async () => {
@@ -384,7 +408,7 @@ describe('PgInvalidationSubscriber', () => {
       url.host = `127.0.0.1:${proxy.port}`;
       const { sink, subscriber, errors } = instance({
         connection: url.toString(),
-        heartbeatIntervalMs: 50,
+        heartbeatIntervalMs: 100,
         connectTimeoutMs: 200,
         reconnectDelayMs: 10,
       });
@@ -395,7 +419,7 @@ describe('PgInvalidationSubscriber', () => {
         'the heartbeat to fail',
         2_000,
       );
-      expect(errors[0]?.message).toContain('heartbeat got no answer within 200 ms');
+      expect(errors[0]?.message).toContain('the peer may have gone silent');
       await subscriber.ready;
       expect(sink.count('clear')).toBe(2);
       const id = freshAgentId();
@@ -412,11 +436,11 @@ describe('PgInvalidationSubscriber', () => {
         connection: PG_URL,
         schema,
         sink,
-        heartbeatIntervalMs: 20,
+        heartbeatIntervalMs: 100,
       });
       await subscriber.start();
       const pid = subscriber.backendPid;
-      await new Promise((resolve) => setTimeout(resolve, 50)); // a heartbeat or two
+      await new Promise((resolve) => setTimeout(resolve, 250)); // a heartbeat or two
       await subscriber.close();
       await subscriber.close();
       tracker.stopRecording();
@@ -443,7 +467,7 @@ describe('PgInvalidationSubscriber', () => {
       }, 'the server to see the connection closed');
     });
 
-    it('rejects start() with SubscriberClosedError when closed while connecting', async () => {
+    it('rejects start() with Closed when closed while connecting', async () => {
       const proxy = await FaultProxy.start(
         { host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) },
         { silent: true },
@@ -458,8 +482,10 @@ describe('PgInvalidationSubscriber', () => {
       await waitUntil(() => proxy.connections === 1, 'the attempt to reach the proxy');
       expect(subscriber.state).toBe('connecting');
       await subscriber.close();
-      await expect(started).rejects.toBeInstanceOf(SubscriberClosedError);
-      await expect(subscriber.ready).rejects.toBeInstanceOf(SubscriberClosedError);
+      await expect(started).rejects.toMatchObject({ code: INVALIDATION_ERROR_CODES.Closed });
+      await expect(subscriber.ready).rejects.toMatchObject({
+        code: INVALIDATION_ERROR_CODES.Closed,
+      });
       expect(sink.calls).toEqual([]);
       await waitUntil(() => proxy.connections === 0, 'the attempt to be abandoned', 2_000);
     });

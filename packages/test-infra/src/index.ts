@@ -13,7 +13,6 @@ export {
   PG_URL,
   postgresAvailable,
 } from './postgres-test-bed.js';
-export { RecordingSink, type SinkCall } from './recording-sink.js';
 export {
   freshRedisDatabase,
   REDIS_URL,

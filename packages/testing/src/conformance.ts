@@ -15,6 +15,8 @@ import { samplePolicy } from './sample-policy.js';
 
 export {
   type ConformanceBus,
+  type ConformanceSubscriber,
+  type ConformanceSubscriberOptions,
   describeInvalidationTransportConformance,
   type TransportConformanceHarness,
 } from './transport-conformance.js';

@@ -1,15 +1,60 @@
 import { randomUUID } from 'node:crypto';
-import { AgentId, type InvalidationSink } from '@aa/core';
-import {
-  INVALIDATION_ERROR_CODES,
-  type InvalidationError,
-  type InvalidationSubscriber,
-  isInvalidationError,
-  type SubscriberOptions,
-} from '@aa/invalidation';
+import { AgentId, type InvalidationSink, type Scheduler } from '@aa/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualScheduler } from './manual-scheduler.js';
 import { RecordingSink } from './recording-sink.js';
+
+/**
+ * The stable codes of the `InvalidationError`s of `@aa/invalidation` that the
+ * suite checks for (restated here so that `@aa/testing` does not depend on it).
+ */
+const CODES = {
+  Connection: 'AA_INVALIDATION_CONNECTION',
+  Malformed: 'AA_INVALIDATION_MALFORMED',
+  Sink: 'AA_INVALIDATION_SINK',
+  Closed: 'AA_INVALIDATION_CLOSED',
+} as const;
+
+/** An error with a stable `code`, as an `InvalidationError` is. */
+type CodedError = Error & { readonly code?: string };
+
+/**
+ * The options the suite passes to {@link ConformanceBus.subscribe}: the common
+ * options of every `@aa/invalidation` subscriber (`SubscriberOptions`).
+ */
+export interface ConformanceSubscriberOptions {
+  readonly sink: InvalidationSink<AgentId> | readonly InvalidationSink<AgentId>[];
+  readonly scheduler?: Scheduler;
+  readonly random?: () => number;
+  readonly onError?: (error: CodedError) => void;
+  readonly connectTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly sinkTimeoutMs?: number;
+}
+
+/**
+ * What the suite uses of a subscriber: the members every `@aa/invalidation`
+ * `InvalidationSubscriber` has.
+ */
+export interface ConformanceSubscriber {
+  readonly state: string;
+  readonly connected: boolean;
+  readonly ready: Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  stats(): {
+    readonly connects: number;
+    readonly reconnects: number;
+    readonly disconnections: number;
+    readonly failedAttempts: number;
+    readonly events: number;
+    readonly invalidations: number;
+    readonly clears: number;
+    readonly clearCauses: Readonly<Record<string, number>>;
+    readonly malformed: number;
+    readonly sinkErrors: number;
+  };
+}
 
 /**
  * One isolated invalidation bus for one test (its own channel or stream key,
@@ -22,7 +67,7 @@ export interface ConformanceBus {
    * `options` (the common subscriber options; the suite also passes unknown
    * ones, which must be rejected) added to the transport's own.
    */
-  subscribe(options: SubscriberOptions): InvalidationSubscriber<unknown>;
+  subscribe(options: ConformanceSubscriberOptions): ConformanceSubscriber;
   /** Announces that `agentId` changed, as a writer does (not through the proxy). */
   publish(agentId: AgentId): Promise<void>;
   /** Announces that everything may have changed. */
@@ -82,10 +127,10 @@ export function describeInvalidationTransportConformance(
   name: string,
   harness: TransportConformanceHarness,
 ): void {
-  describe(`${name} conforms to the invalidation transport contract`, () => {
+  describe(`${name} conforms to the invalidation transport contract`, { timeout: 30_000 }, () => {
     const open: {
       bus?: ConformanceBus | undefined;
-      subscribers: InvalidationSubscriber<unknown>[];
+      subscribers: ConformanceSubscriber[];
     } = {
       subscribers: [],
     };
@@ -95,12 +140,12 @@ export function describeInvalidationTransportConformance(
       open.bus = undefined;
     });
 
-    async function setUp(options: Partial<SubscriberOptions> = {}) {
+    async function setUp(options: Partial<ConformanceSubscriberOptions> = {}) {
       const bus = await harness.bus();
       open.bus = bus;
       const scheduler = new ManualScheduler();
       const sink = new RecordingSink();
-      const errors: InvalidationError[] = [];
+      const errors: CodedError[] = [];
       const subscriber = bus.subscribe({
         sink,
         scheduler,
@@ -110,28 +155,28 @@ export function describeInvalidationTransportConformance(
       });
       open.subscribers.push(subscriber);
       const drive = (condition: () => boolean, what: string) =>
-        advanceUntil(scheduler, condition, what);
+        advanceUntil(scheduler, subscriber, condition, what);
       return { bus, scheduler, sink, errors, subscriber, drive };
     }
 
     it('applies every event once, in publish order, after one clear at start', async () => {
       const { bus, sink, subscriber, drive } = await setUp();
       await subscriber.start();
-      expect(sink.events).toEqual([{ type: 'clear' }]);
+      expect(sink.calls).toEqual([['clear']]);
       const [a, b] = [freshAgentId(), freshAgentId()];
       await bus.publish(a);
       await bus.publish(b);
       await bus.publish(a);
       await bus.publishAll();
       await bus.publish(b);
-      await drive(() => sink.events.length === 6, 'five events to arrive');
-      expect(sink.events).toEqual([
-        { type: 'clear' },
-        { type: 'invalidate', id: a },
-        { type: 'invalidate', id: b },
-        { type: 'invalidate', id: a },
-        { type: 'clear' },
-        { type: 'invalidate', id: b },
+      await drive(() => sink.calls.length === 6, 'five events to arrive');
+      expect(sink.calls).toEqual([
+        ['clear'],
+        ['invalidate', a],
+        ['invalidate', b],
+        ['invalidate', a],
+        ['clear'],
+        ['invalidate', b],
       ]);
       expect(subscriber.stats()).toMatchObject({
         connects: 1,
@@ -157,10 +202,16 @@ export function describeInvalidationTransportConformance(
       const { clearCauses, clears } = subscriber.stats();
       expect(clears, 'a clear after the reconnect').toBe(2);
       expect(Object.keys(clearCauses).filter((cause) => cause !== 'start')).toHaveLength(1);
-      expect(sink.events.at(-1)).toEqual({ type: 'clear' });
+      expect(sink.calls.at(-1)).toEqual(['clear']);
+      // What follows still reaches the sink: as its invalidation, or as a clear
+      // (a transport may stay conservative right after a gap).
+      const before = sink.calls.length;
       const next = freshAgentId();
       await bus.publish(next);
-      await drive(() => sink.invalidated().includes(next), 'the next event');
+      await drive(
+        () => sink.calls.slice(before).some((call) => call[0] === 'clear' || call[1] === next),
+        'the next event',
+      );
     });
 
     it(
@@ -189,11 +240,9 @@ export function describeInvalidationTransportConformance(
       await subscriber.start();
       await bus.publishMalformed();
       await drive(() => subscriber.stats().malformed === 1, 'the malformed event');
-      expect(sink.events).toEqual([{ type: 'clear' }, { type: 'clear' }]);
+      expect(sink.calls).toEqual([['clear'], ['clear']]);
       expect(subscriber.stats().clearCauses).toMatchObject({ malformed: 1 });
-      expect(
-        errors.some((error) => isInvalidationError(error, INVALIDATION_ERROR_CODES.Malformed)),
-      ).toBe(true);
+      expect(errors.some((error) => error.code === CODES.Malformed)).toBe(true);
       const next = freshAgentId();
       await bus.publish(next);
       await drive(() => sink.invalidated().includes(next), 'the next event');
@@ -212,21 +261,17 @@ export function describeInvalidationTransportConformance(
       const id = freshAgentId();
       await bus.publish(id);
       await drive(() => healthy.invalidated().includes(id), 'the event');
-      expect(throwing.events).toEqual([
-        { type: 'clear' },
-        { type: 'invalidate', id },
-        { type: 'clear' },
-      ]);
+      expect(throwing.calls).toEqual([['clear'], ['invalidate', id], ['clear']]);
       expect(subscriber.stats().sinkErrors).toBe(1);
-      expect(
-        errors.filter((error) => isInvalidationError(error, INVALIDATION_ERROR_CODES.Sink)),
-      ).toHaveLength(1);
+      expect(errors.filter((error) => error.code === CODES.Sink)).toHaveLength(1);
     });
 
     it("awaits an async sink's promise before the next event, within sinkTimeoutMs", async () => {
       const settle: (() => void)[] = [];
+      // The first two calls answer when the test says so; later ones at once.
       const slow: InvalidationSink<AgentId> = {
-        invalidate: () => new Promise<void>((resolve) => settle.push(resolve)),
+        invalidate: () =>
+          settle.length < 2 ? new Promise<void>((resolve) => settle.push(resolve)) : undefined,
         clear: () => {},
       };
       const recorder = new RecordingSink(slow);
@@ -248,21 +293,19 @@ export function describeInvalidationTransportConformance(
       // cleared, and the third goes on.
       scheduler.advance(1_000);
       await drive(() => recorder.invalidated().length === 3, 'the third event');
-      expect(recorder.events.slice(-3)).toEqual([
-        { type: 'invalidate', id: second },
-        { type: 'clear' },
-        { type: 'invalidate', id: third },
+      expect(recorder.calls.slice(-3)).toEqual([
+        ['invalidate', second],
+        ['clear'],
+        ['invalidate', third],
       ]);
-      expect(
-        errors.some((error) => isInvalidationError(error, INVALIDATION_ERROR_CODES.Sink)),
-      ).toBe(true);
+      expect(errors.some((error) => error.code === CODES.Sink)).toBe(true);
     });
 
     it('rejects unknown options and heartbeatIntervalMs: 0 with a TypeError', async () => {
       const bus = await harness.bus();
       open.bus = bus;
       const sink = new RecordingSink();
-      const bogus = { sink, bogus: true } as SubscriberOptions;
+      const bogus = { sink, bogus: true } as ConformanceSubscriberOptions;
       expect(() => bus.subscribe(bogus)).toThrow(/unknown option `bogus`/);
       expect(() => bus.subscribe({ sink, heartbeatIntervalMs: 0 })).toThrow(TypeError);
       expect(() => bus.subscribe({ sink, connectTimeoutMs: -1 })).toThrow(TypeError);
@@ -296,7 +339,7 @@ export function describeInvalidationTransportConformance(
       open.bus = bus;
       bus.silence();
       const scheduler = new ManualScheduler();
-      const errors: InvalidationError[] = [];
+      const errors: CodedError[] = [];
       const subscriber = bus.subscribe({
         sink: new RecordingSink(),
         scheduler,
@@ -308,7 +351,7 @@ export function describeInvalidationTransportConformance(
       scheduler.advance(500);
       await eventually(() => subscriber.stats().failedAttempts === 1, 'the attempt to time out');
       expect(subscriber.state).toBe('backoff');
-      expect(errors[0]?.code).toBe(INVALIDATION_ERROR_CODES.Connection);
+      expect(errors[0]?.code).toBe(CODES.Connection);
     });
 
     it('calls no sink after close(), even from a re-entrant sink, and leaves no handle', async () => {
@@ -332,9 +375,7 @@ export function describeInvalidationTransportConformance(
       await settleIo();
       expect(sink.count('invalidate')).toBe(1);
       expect(subscriber.state).toBe('closed');
-      await expect(subscriber.ready).rejects.toSatisfy((error) =>
-        isInvalidationError(error, INVALIDATION_ERROR_CODES.Closed),
-      );
+      await expect(subscriber.ready).rejects.toSatisfy((error) => error.code === CODES.Closed);
       await bus.close();
       open.bus = undefined;
       await eventually(
@@ -352,9 +393,7 @@ export function describeInvalidationTransportConformance(
       const started = subscriber.start();
       await settleIo();
       await subscriber.close();
-      await expect(started).rejects.toSatisfy((error) =>
-        isInvalidationError(error, INVALIDATION_ERROR_CODES.Closed),
-      );
+      await expect(started).rejects.toSatisfy((error) => error.code === CODES.Closed);
       await bus.close();
       open.bus = undefined;
       await eventually(
@@ -386,11 +425,13 @@ async function eventually(condition: () => boolean, what: string | (() => string
 }
 
 /**
- * Moves `scheduler` on 100 ms at a time, letting I/O run between steps, until
- * `condition` holds: for waits on backoff and deadlines that are manual time.
+ * Waits in real time for `condition`, moving `scheduler` on 100 ms at a time
+ * while the subscriber is backing off, and only then: its reads and connection
+ * attempts run on the server's clock, which a manual one must not outrun.
  */
 async function advanceUntil(
   scheduler: ManualScheduler,
+  subscriber: ConformanceSubscriber,
   condition: () => boolean,
   what: string,
 ): Promise<void> {
@@ -398,7 +439,7 @@ async function advanceUntil(
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    scheduler.advance(100);
+    if (subscriber.state === 'backoff') scheduler.advance(100);
   }
 }
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { REDIS_URL, RedisTestBed } from '@aa/test-infra';
 import {
-  type RedisInvalidationError,
+  type InvalidationError,
   RedisInvalidationPublisher,
   type RedisInvalidationPublisherOptions,
   RedisInvalidationSubscriber,
   type RedisInvalidationSubscriberOptions,
+  type SubscriberStats,
 } from '../../src/index.js';
 
 /**
@@ -18,7 +19,7 @@ export class StreamTestBed extends RedisTestBed {
   /** The test's stream key. */
   readonly key = `${this.prefix}:invalidation`;
   /** What the subscribers made here reported through `onError`. */
-  readonly errors: RedisInvalidationError[] = [];
+  readonly errors: InvalidationError[] = [];
 
   /** A publisher on this test's stream. */
   publisher(options: RedisInvalidationPublisherOptions = {}): RedisInvalidationPublisher {
@@ -29,7 +30,7 @@ export class StreamTestBed extends RedisTestBed {
 
   /**
    * A subscriber on this test's stream, with a unique connection name, fast
-   * reconnects, a short block (so a lost connection is retried quickly), and
+   * reconnects, a short heartbeat (so a lost connection is noticed quickly), and
    * errors collected in {@link errors}.
    */
   subscriber(options: RedisInvalidationSubscriberOptions): RedisInvalidationSubscriber {
@@ -37,9 +38,9 @@ export class StreamTestBed extends RedisTestBed {
       url: REDIS_URL,
       key: this.key,
       connectionName: `aa-test-${randomUUID()}`,
-      minReconnectDelayMs: 20,
+      reconnectDelayMs: 20,
       maxReconnectDelayMs: 200,
-      blockMs: 1_000,
+      heartbeatIntervalMs: 1_000,
       onError: (error) => this.errors.push(error),
       ...options,
     });
@@ -47,3 +48,11 @@ export class StreamTestBed extends RedisTestBed {
     return subscriber;
   }
 }
+
+/** The clears a subscriber made for a gap in the stream (not its start, a publishAll or a malformed entry). */
+export function gapsOf(subscriber: { stats(): SubscriberStats }): number {
+  const { clearCauses } = subscriber.stats();
+  return GAP_REASONS.reduce((sum, reason) => sum + (clearCauses[reason] ?? 0), 0);
+}
+
+const GAP_REASONS = ['trimmed', 'deleted', 'stream-missing', 'stream-reset'] as const;
