@@ -23,6 +23,7 @@ export default defineConfig({
       'packages/invalidation-redis',
       'packages/invalidation-gateway',
       'packages/storage-redis',
+      'packages/test-infra',
       'apps/bench',
     ].map((root) => ({
       extends: true,

@@ -34,7 +34,13 @@ for resolution in nodenext bundler; do
 done
 
 # Every TypeScript example of every README, as printed, against the tarballs.
-readmes=("$root/README.md" "$root"/packages/*/README.md)
+# Private packages (@aa/test-infra) ship no tarball: their READMEs are skipped.
+readmes=("$root/README.md")
+for readme in "$root"/packages/*/README.md; do
+  if [ "$(node -p "require('$(dirname "$readme")/package.json').private === true")" != true ]; then
+    readmes+=("$readme")
+  fi
+done
 blocks=$(node "$root/scripts/consumer/readme-blocks.mjs" "${readmes[@]}")
 npm install --no-audit --no-fund --loglevel=error \
   "ioredis@$(node -p "require('$root/packages/storage-redis/package.json').dependencies.ioredis")" \

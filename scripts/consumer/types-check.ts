@@ -27,7 +27,7 @@ export async function typed(): Promise<PolicyDocument> {
   const cache = new L1Cache(source, { ttlMs: 1_000 });
   const sink = tenantInvalidationSink(cache, source.orgs);
   void new PgInvalidationSubscriber({ connection: 'postgres://x', sink });
-  void new RedisInvalidationSubscriber({ sinks: [sink] });
+  void new RedisInvalidationSubscriber({ sink });
   void describeTenantPolicyStoreConformance;
   const memory = new MemoryPolicyStore().insert(AgentId.parse('x'), samplePolicy(1));
   void memory;

@@ -1,26 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
-import { requireService, samplePolicy } from '@aa/testing';
+import { migrate, PgPolicyStore } from '@aa/storage-postgres';
+import { createPool, PG_URL, postgresAvailable } from '@aa/test-infra';
+import { samplePolicy } from '@aa/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { burstAgentId } from '../src/burst.js';
 import { PolicyScanCounter } from '../src/policy-scans.js';
 import { runPostgresBurst } from '../src/postgres-source.js';
 
-const url = pgUrlFromEnv();
-const available = await requireService(
-  `PostgreSQL at ${new URL(url).host}`,
-  async () => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-    } finally {
-      await client.end().catch(() => {});
-    }
-  },
-  { hint: 'start PostgreSQL or set AA_PG_URL' },
-);
+const url = PG_URL;
+const available = await postgresAvailable();
 
 describe.runIf(available)('the PostgreSQL burst', () => {
   it('collapses every key into one query, as the server counts them, and drops its schema', async () => {
@@ -42,8 +31,7 @@ describe.runIf(available)('the PostgreSQL burst', () => {
 
   it('counts every query that reaches the table, so a burst that did not collapse would show', async () => {
     const schema = `aa_bench_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-    const admin = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 2_000, max: 1 });
-    admin.on('error', () => {});
+    const admin = createPool({ max: 1 });
     try {
       await migrate(admin, { schema });
       const id = burstAgentId(0);

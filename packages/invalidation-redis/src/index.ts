@@ -1,14 +1,10 @@
 export {
-  type ConnectEvent,
-  type GapEvent,
-  INVALIDATION_REDIS_CHANNELS,
-} from './diagnostics.js';
-export {
   INVALIDATION_ERROR_CODES,
+  InvalidationError,
   type InvalidationErrorCode,
-  isRedisInvalidationError,
-  RedisInvalidationError,
-} from './errors.js';
+  isInvalidationError,
+  type SubscriberStats,
+} from '@aa/invalidation';
 export { detectGap, type GapReason, type GapVerdict } from './gap-detection.js';
 export type { InvalidationEvent } from './invalidation-event.js';
 export type { RedisInvalidationPublisherOptions, Trimming } from './publisher-options.js';
@@ -19,4 +15,3 @@ export { compareStreamIds, isStreamId, STREAM_START_ID } from './stream-id.js';
 export type { StreamInfo } from './stream-info.js';
 export { DEFAULT_STREAM_KEY, type StreamLocationOptions } from './stream-options.js';
 export type { RedisInvalidationSubscriberOptions } from './subscriber-options.js';
-export type { RedisSubscriberStats } from './subscriber-stats.js';

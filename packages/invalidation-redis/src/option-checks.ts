@@ -4,7 +4,7 @@ import { describeValue } from '@aa/core';
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new TypeError(
-      `Expected \`${name}\` to be an integer in ${min}..${max}, got ${describeValue(value)}`,
+      `Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describeValue(value)}`,
     );
   }
   return value;

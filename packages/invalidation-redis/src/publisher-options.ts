@@ -1,4 +1,4 @@
-import { describeValue } from '@aa/core';
+import { checkOptions, describeValue } from '@aa/core';
 import type { Redis } from 'ioredis';
 import { checkInteger } from './option-checks.js';
 import {
@@ -38,6 +38,30 @@ export interface RedisInvalidationPublisherOptions extends StreamLocationOptions
    * @default 'approximate'
    */
   readonly trimming?: Trimming | undefined;
+  /**
+   * The deadline of one publish, in milliseconds, connecting included: a publish
+   * not confirmed by then (a server that does not answer, a connection gone
+   * silent) rejects with an `InvalidationError` `Unconfirmed`, and the
+   * publisher's own connection is dropped so the next publish opens a fresh one.
+   *
+   * @default 5_000
+   */
+  readonly timeoutMs?: number | undefined;
+  /**
+   * How many replicas must acknowledge each entry (`WAIT`) before a publish
+   * resolves; `0` does not wait. Redis replicates asynchronously, so a failover
+   * to a replica that had not received an entry loses it, and nothing in the
+   * stream shows the loss: subscribers never see that invalidation. With
+   * `waitForReplicas: n`, a publish that fewer than `n` replicas acknowledged
+   * within `replicaTimeoutMs` rejects (`Unconfirmed`), so the writer knows to
+   * retry or fall back to `publishAll()`. It narrows the window; it does not
+   * make Redis strongly consistent (see the README).
+   *
+   * @default 0
+   */
+  readonly waitForReplicas?: number | undefined;
+  /** How long `WAIT` waits for `waitForReplicas` acknowledgements, in milliseconds; less than `timeoutMs`. @default 1_000 */
+  readonly replicaTimeoutMs?: number | undefined;
 }
 
 /** {@link RedisInvalidationPublisherOptions} with defaults applied. */
@@ -45,21 +69,32 @@ export interface ResolvedPublisherOptions extends ResolvedStreamLocation {
   readonly client: Redis | undefined;
   readonly maxLen: number;
   readonly trimming: Trimming;
+  readonly timeoutMs: number;
+  readonly waitForReplicas: number;
+  readonly replicaTimeoutMs: number;
 }
 
 /** The largest `maxLen` accepted: far beyond any sensible history. */
 const MAX_MAX_LEN = 100_000_000;
+const HOUR_MS = 3_600_000;
+const PUBLISHER_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'url',
+  'redisOptions',
+  'key',
+  'client',
+  'maxLen',
+  'trimming',
+  'timeoutMs',
+  'waitForReplicas',
+  'replicaTimeoutMs',
+] satisfies readonly (keyof RedisInvalidationPublisherOptions)[]);
 
 /**
  * Validates and defaults a publisher's options.
  * @throws {TypeError} naming the first invalid option.
  */
-export function resolvePublisherOptions(
-  options: RedisInvalidationPublisherOptions = {},
-): ResolvedPublisherOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(options)}`);
-  }
+export function resolvePublisherOptions(input?: unknown): ResolvedPublisherOptions {
+  const options = checkOptions<RedisInvalidationPublisherOptions>(input, PUBLISHER_OPTION_NAMES);
   const { client } = options;
   if (client !== undefined) {
     if (typeof client !== 'object' || client === null || typeof client.xadd !== 'function') {
@@ -79,10 +114,19 @@ export function resolvePublisherOptions(
       `Expected \`trimming\` to be 'approximate' or 'exact', got ${describeValue(trimming)}`,
     );
   }
+  const timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? 5_000, 10, HOUR_MS);
   return {
     ...resolveStreamLocation(options),
     client,
     maxLen: checkInteger('maxLen', options.maxLen ?? 10_000, 1, MAX_MAX_LEN),
     trimming,
+    timeoutMs,
+    waitForReplicas: checkInteger('waitForReplicas', options.waitForReplicas ?? 0, 0, 100),
+    replicaTimeoutMs: checkInteger(
+      'replicaTimeoutMs',
+      options.replicaTimeoutMs ?? Math.min(1_000, timeoutMs - 1),
+      1,
+      timeoutMs - 1,
+    ),
   };
 }

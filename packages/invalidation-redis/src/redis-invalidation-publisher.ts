@@ -1,7 +1,7 @@
-import { AgentId, StorageError } from '@aa/core';
+import { AgentId, systemScheduler } from '@aa/core';
+import { INVALIDATION_ERROR_CODES, InvalidationError, withDeadline } from '@aa/invalidation';
 import { Redis } from 'ioredis';
 import { endConnection } from './connection-end.js';
-import { INVALIDATION_ERROR_CODES, RedisInvalidationError } from './errors.js';
 import { encodeInvalidationEvent, type InvalidationEvent } from './invalidation-event.js';
 import {
   type RedisInvalidationPublisherOptions,
@@ -19,9 +19,10 @@ import {
  * value; published before the commit, that read could reload the old one.
  *
  * Redis assigns the entry ids, so events from any number of publishers form one
- * total order. A rejected publish means the change was committed but not
- * announced: other instances keep their copy until it expires. Retry, or fall
- * back to {@link RedisInvalidationPublisher.publishAll}.
+ * total order. Every publish has a deadline (`timeoutMs`). A rejected publish
+ * (an `InvalidationError` `Unconfirmed`) means the change was committed but may
+ * not have been announced: other instances may keep their copy until it
+ * expires. Retry, or fall back to {@link RedisInvalidationPublisher.publishAll}.
  *
  * @example
  * const publisher = new RedisInvalidationPublisher({ key: 'aa:invalidation' });
@@ -63,9 +64,11 @@ export class RedisInvalidationPublisher implements AsyncDisposable {
    * @returns the new entry's id (`'<ms>-<seq>'`); compare ids with
    *   `compareStreamIds` (to wait for a subscriber to catch up, for example).
    * @throws {InvalidIdError} (as a rejection) when `agentId` is not UUID text.
-   * @throws {StorageError} `Backend` (as a rejection), with the driver's error as
-   *   `cause`, when Redis cannot be reached or refuses the append.
-   * @throws {RedisInvalidationError} `AA_INVALIDATION_CLOSED` after {@link close}.
+   * @throws {InvalidationError} `Unconfirmed` (as a rejection), with the driver's
+   *   error or the deadline's as `cause`, when Redis cannot be reached, refuses
+   *   the append, does not confirm it within `timeoutMs`, or fewer than
+   *   `waitForReplicas` replicas acknowledged it.
+   * @throws {InvalidationError} `Closed` after {@link close}.
    */
   async publish(agentId: AgentId): Promise<string> {
     return this.#append({ kind: 'invalidate', agentId: AgentId.parse(agentId) });
@@ -98,25 +101,53 @@ export class RedisInvalidationPublisher implements AsyncDisposable {
 
   async #append(event: InvalidationEvent): Promise<string> {
     if (this.#closed) {
-      throw new RedisInvalidationError(
+      throw new InvalidationError(
         INVALIDATION_ERROR_CODES.Closed,
         `RedisInvalidationPublisher for stream "${this.#options.key}" is closed`,
       );
     }
-    const { key } = this.#options;
-    let id: string | null;
+    const { key, timeoutMs } = this.#options;
+    const connection = this.#connection();
     try {
-      id = await this.#connection().xadd(
-        key,
-        ...this.#trimArgs,
-        '*',
-        ...encodeInvalidationEvent(event),
+      return await withDeadline(
+        this.#appendOn(connection, event),
+        timeoutMs,
+        `appending to Redis stream "${key}"`,
+        systemScheduler,
       );
     } catch (error) {
-      throw StorageError.backend(`appending to Redis stream "${key}" failed`, { cause: error });
+      // A connection that failed or went silent is dropped (its queued commands
+      // with it); the next publish opens a fresh one. A shared client is the
+      // application's to manage.
+      if (connection === this.#ownConnection) {
+        this.#ownConnection = undefined;
+        connection.disconnect();
+      }
+      throw new InvalidationError(
+        INVALIDATION_ERROR_CODES.Unconfirmed,
+        `publishing ${event.kind === 'invalidate' ? `invalidate(${event.agentId})` : 'clear'} to Redis stream "${key}" was not confirmed: ${error instanceof Error ? error.message : String(error)}; other instances may keep their copy until it expires`,
+        { cause: error },
+      );
     }
-    if (typeof id !== 'string') {
-      throw StorageError.backend(`Redis returned no entry id for XADD to "${key}"`);
+  }
+
+  /** `XADD`, then `WAIT` when replicas must acknowledge; resolves with the entry id. */
+  async #appendOn(connection: Redis, event: InvalidationEvent): Promise<string> {
+    const { key, waitForReplicas, replicaTimeoutMs } = this.#options;
+    const id = await connection.xadd(
+      key,
+      ...this.#trimArgs,
+      '*',
+      ...encodeInvalidationEvent(event),
+    );
+    if (typeof id !== 'string') throw new Error('Redis returned no entry id');
+    if (waitForReplicas > 0) {
+      const acknowledged = await connection.wait(waitForReplicas, replicaTimeoutMs);
+      if (acknowledged < waitForReplicas) {
+        throw new Error(
+          `entry ${id} reached ${acknowledged} of ${waitForReplicas} replicas within ${replicaTimeoutMs} ms; a failover now could lose it`,
+        );
+      }
     }
     return id;
   }
@@ -130,9 +161,9 @@ export class RedisInvalidationPublisher implements AsyncDisposable {
   #connection(): Redis {
     if (this.#sharedClient !== undefined) return this.#sharedClient;
     if (this.#ownConnection === undefined || this.#ownConnection.status === 'end') {
-      const { url, redisOptions } = this.#options;
+      const { url, redisOptions, timeoutMs } = this.#options;
       const connection = new Redis(url, {
-        connectTimeout: 5_000,
+        connectTimeout: timeoutMs,
         ...redisOptions,
         keyPrefix: '',
         lazyConnect: true,

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { endConnection } from './connection-end.js';
 import { parseStreamInfo, type StreamInfo } from './stream-info.js';
-import type { ResolvedSubscriberOptions } from './subscriber-options.js';
+import type { StreamReaderSettings } from './subscriber-options.js';
 
 /** One entry as `XREAD` returns it: its id and its flat field/value list. */
 export interface StreamEntry {
@@ -18,15 +18,6 @@ export interface StreamBatch {
 }
 
 /**
- * How long a read may go unanswered before the connection is presumed dead (a
- * peer that vanished without closing the socket): twice the block, plus a
- * second for a slow network.
- */
-function watchdogMs(blockMs: number): number {
-  return 2 * blockMs + 1_000;
-}
-
-/**
  * One dedicated connection of a subscriber, used for one connection attempt
  * and thrown away when it fails: blocking reads need a connection of their own,
  * and a fresh one per attempt means no command from a dead connection is ever
@@ -37,11 +28,11 @@ function watchdogMs(blockMs: number): number {
  * decides when to reconnect and where to resume.
  */
 export class StreamReader {
-  readonly #options: ResolvedSubscriberOptions;
+  readonly #options: StreamReaderSettings;
   readonly #connection: Redis;
   #ended: Promise<void> | undefined;
 
-  constructor(options: ResolvedSubscriberOptions) {
+  constructor(options: StreamReaderSettings) {
     this.#options = options;
     this.#connection = new Redis(options.url, {
       ...options.redisOptions,
@@ -84,8 +75,8 @@ export class StreamReader {
    * the second command only once the first returns, so the info describes the
    * stream just after the read, which is what gap detection needs.
    *
-   * @throws when the connection fails, or when the reply does not arrive within
-   *   `2 × blockMs + 1 s` (the connection is presumed dead).
+   * @throws when the connection fails. The subscriber bounds the wait: a reply
+   *   that has not come within `blockMs + connectTimeoutMs` means a dead peer.
    */
   async read(lastId: string): Promise<StreamBatch> {
     const { key, batchSize, blockMs } = this.#options;
@@ -93,7 +84,7 @@ export class StreamReader {
       .pipeline()
       .xread('COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, lastId)
       .xinfo('STREAM', key);
-    const results = await withWatchdog(pipeline.exec(), watchdogMs(blockMs));
+    const results = await pipeline.exec();
     if (results === null) throw new Error('Redis discarded the XREAD pipeline');
     const [read, info] = results;
     if (read === undefined || info === undefined) throw new Error('XREAD pipeline lost a reply');
@@ -114,18 +105,6 @@ export class StreamReader {
     this.#ended ??= endConnection(this.#connection, false);
     return this.#ended;
   }
-}
-
-function withWatchdog<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const watchdog = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no reply from Redis within ${ms} ms; presuming the connection dead`)),
-      ms,
-    );
-    timer.unref();
-  });
-  return Promise.race([promise, watchdog]).finally(() => clearTimeout(timer));
 }
 
 function isNoSuchKey(error: unknown): boolean {

@@ -1,3 +1,4 @@
+import { RecordingSink } from '@aa/testing';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_REDIS_URL,
@@ -6,45 +7,49 @@ import {
   RedisInvalidationSubscriber,
   redisUrlFromEnv,
 } from '../src/index.js';
-import { RecordingSink } from './support/recording-sink.js';
 
-const sinks = [new RecordingSink()];
+const sink = new RecordingSink();
 
 describe('RedisInvalidationSubscriber options', () => {
   it.each([
+    [{ sink: [] }, 'Expected `sink` to be a sink or a non-empty array of sinks, got `[]`'],
     [
-      { sinks: [] },
-      'Expected `sinks` to be a non-empty array of invalidation sinks, got `Array(0)` (object)',
+      { sink: [{ invalidate() {} }] },
+      'Expected `sink[0]` to have `invalidate()` and `clear()` methods',
     ],
     [
-      { sinks: [{ invalidate() {} }] },
-      'Expected `sinks[0]` to have `invalidate()` and `clear()` methods',
-    ],
-    [
-      { sinks, startId: '0' },
+      { sink, startId: '0' },
       "Expected `startId` to be '$' or a stream id like '1718000000000-0', got `\"0\"` (string)",
     ],
-    [{ sinks, blockMs: 0 }, 'Expected `blockMs` to be an integer in 1..3600000, got `0` (number)'],
+    [{ sink, blockMs: 100 }, 'got unknown option `blockMs`'],
+    [{ sink, sinks: [sink] }, 'got unknown option `sinks`'],
     [
-      { sinks, batchSize: 1.5 },
-      'Expected `batchSize` to be an integer in 1..100000, got `1.5` (number)',
+      { sink, heartbeatIntervalMs: 0 },
+      'Expected `heartbeatIntervalMs` to be an integer from 100 to 3600000, got 0: heartbeats cannot be turned off',
     ],
     [
-      { sinks, minReconnectDelayMs: 500, maxReconnectDelayMs: 100 },
-      'Expected `maxReconnectDelayMs` to be an integer in 500..3600000, got `100` (number)',
+      { sink, batchSize: 1.5 },
+      'Expected `batchSize` to be an integer from 1 to 100000, got `1.5` (number)',
     ],
-    [{ sinks, connectTimeoutMs: -1 }, 'Expected `connectTimeoutMs` to be an integer in 1..3600000'],
     [
-      { sinks, key: '' },
+      { sink, reconnectDelayMs: 500, maxReconnectDelayMs: 100 },
+      'Expected `maxReconnectDelayMs` to be an integer from `reconnectDelayMs` (500) to 3600000, got `100` (number)',
+    ],
+    [
+      { sink, connectTimeoutMs: -1 },
+      'Expected `connectTimeoutMs` to be an integer from 1 to 3600000',
+    ],
+    [
+      { sink, key: '' },
       'Expected `key` to be a non-empty string without whitespace, got `""` (string)',
     ],
     [
-      { sinks, connectionName: 'two words' },
+      { sink, connectionName: 'two words' },
       'Expected `connectionName` to be a non-empty string without whitespace',
     ],
-    [{ sinks, onError: 'log' }, 'Expected `onError` to be a function, got `"log"` (string)'],
+    [{ sink, onError: 'log' }, 'Expected `onError` to be a function, got `"log"` (string)'],
     [
-      { sinks, redisOptions: 'tls' },
+      { sink, redisOptions: 'tls' },
       'Expected `redisOptions` to be an object, got `"tls"` (string)',
     ],
   ])('rejects %j with a TypeError', (options, message) => {
@@ -61,7 +66,17 @@ describe('RedisInvalidationSubscriber options', () => {
 
 describe('RedisInvalidationPublisher options', () => {
   it.each([
-    [{ maxLen: 0 }, 'Expected `maxLen` to be an integer in 1..100000000, got `0` (number)'],
+    [{ maxLen: 0 }, 'Expected `maxLen` to be an integer from 1 to 100000000, got `0` (number)'],
+    [
+      { timeoutMs: 5 },
+      'Expected `timeoutMs` to be an integer from 10 to 3600000, got `5` (number)',
+    ],
+    [
+      { timeoutMs: 500, replicaTimeoutMs: 500 },
+      'Expected `replicaTimeoutMs` to be an integer from 1 to 499, got `500` (number)',
+    ],
+    [{ waitForReplicas: -1 }, 'Expected `waitForReplicas` to be an integer from 0 to 100'],
+    [{ bogus: true }, 'got unknown option `bogus`'],
     [
       { trimming: 'lazy' },
       "Expected `trimming` to be 'approximate' or 'exact', got `\"lazy\"` (string)",

@@ -1,26 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { L1Cache } from '@aa/cache';
-import { AgentId, asCacheSource, isStorageError } from '@aa/core';
-import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
+import { AgentId, asCacheSource } from '@aa/core';
+import { redisAvailable, waitUntil } from '@aa/test-infra';
+import { MemoryPolicyStore, RecordingSink, type SinkCall, samplePolicy } from '@aa/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   compareStreamIds,
   INVALIDATION_ERROR_CODES,
+  isInvalidationError,
   RedisInvalidationPublisher,
   RedisInvalidationSubscriber,
 } from '../src/index.js';
 import { caughtUp } from './support/caught-up.js';
-import { RecordingSink, type SinkCall } from './support/recording-sink.js';
-import { RedisTestBed, redisAvailable, waitUntil } from './support/redis-test-bed.js';
+import { gapsOf, StreamTestBed } from './support/stream-test-bed.js';
 
 const available = await redisAvailable();
 const newAgent = () => AgentId.parse(randomUUID());
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.runIf(available)('Redis invalidation bus', () => {
-  let bed: RedisTestBed;
+  let bed: StreamTestBed;
   beforeEach(() => {
-    bed = new RedisTestBed();
+    bed = new StreamTestBed();
   });
   afterEach(async () => {
     await bed.dispose();
@@ -31,8 +32,8 @@ describe.runIf(available)('Redis invalidation bus', () => {
       const agent = newAgent();
       const store = MemoryPolicyStore.withPolicy(agent, samplePolicy(1));
       const cache = new L1Cache(asCacheSource(store), { ttlMs: 60_000 });
-      const subscriber = bed.subscriber({ sinks: [cache] });
-      await subscriber.ready;
+      const subscriber = bed.subscriber({ sink: [cache] });
+      await subscriber.start();
       expect((await cache.get(agent)).version).toBe(1);
 
       store.insert(agent, samplePolicy(2));
@@ -43,7 +44,8 @@ describe.runIf(available)('Redis invalidation bus', () => {
       await caughtUp(subscriber, id);
       expect((await cache.get(agent)).version).toBe(2);
       expect(store.callCountFor(agent)).toBe(2);
-      expect(subscriber.stats()).toMatchObject({ events: 1, invalidations: 1, gaps: 0 });
+      expect(subscriber.stats()).toMatchObject({ events: 1, invalidations: 1 });
+      expect(gapsOf(subscriber)).toBe(0);
     });
 
     it('returns increasing entry ids and trims the stream to maxLen', async () => {
@@ -63,14 +65,14 @@ describe.runIf(available)('Redis invalidation bus', () => {
       expect(length).toBeLessThan(250);
     });
 
-    it('rejects with a Backend StorageError when Redis is unreachable, and with a closed error after close()', async () => {
+    it('rejects Unconfirmed when Redis is unreachable, and with a closed error after close()', async () => {
       const unreachable = new RedisInvalidationPublisher({
         url: 'redis://127.0.0.1:1',
         key: bed.key,
         redisOptions: { connectTimeout: 500 },
       });
       const failure = await unreachable.publish(newAgent()).catch((error: unknown) => error);
-      expect(isStorageError(failure, 'Backend')).toBe(true);
+      expect(isInvalidationError(failure, INVALIDATION_ERROR_CODES.Unconfirmed)).toBe(true);
       expect((failure as Error).cause).toBeInstanceOf(Error);
       await unreachable.close();
       await expect(unreachable.publishAll()).rejects.toMatchObject({
@@ -84,8 +86,8 @@ describe.runIf(available)('Redis invalidation bus', () => {
       const [a, b] = [newAgent(), newAgent()];
       const store = new MemoryPolicyStore().insert(a, samplePolicy(1)).insert(b, samplePolicy(1));
       const cache = new L1Cache(asCacheSource(store), { ttlMs: 60_000 });
-      const subscriber = bed.subscriber({ sinks: [cache] });
-      await subscriber.ready;
+      const subscriber = bed.subscriber({ sink: [cache] });
+      await subscriber.start();
       await cache.get(a);
       await cache.get(b);
       store.insert(a, samplePolicy(2)).insert(b, samplePolicy(3));
@@ -94,15 +96,19 @@ describe.runIf(available)('Redis invalidation bus', () => {
       expect(cache.size).toBe(0);
       expect((await cache.get(a)).version).toBe(2);
       expect((await cache.get(b)).version).toBe(3);
-      expect(subscriber.stats()).toMatchObject({ clears: 1, invalidations: 0 });
+      expect(subscriber.stats()).toMatchObject({
+        clears: 2,
+        clearCauses: { start: 1, published: 1 },
+        invalidations: 0,
+      });
     });
   });
 
   describe('ordering', () => {
     it('applies events to every sink in publish order, each exactly once', async () => {
       const sinks = [new RecordingSink(), new RecordingSink()];
-      const subscriber = bed.subscriber({ sinks, batchSize: 7 });
-      await subscriber.ready;
+      const subscriber = bed.subscriber({ sink: sinks, batchSize: 7 });
+      await subscriber.start();
       const publisher = bed.publisher();
       const expected: SinkCall[] = [['clear']]; // the '$' start clears once
       let last = '';
@@ -124,7 +130,7 @@ describe.runIf(available)('Redis invalidation bus', () => {
 
     it('interleaves concurrent publishers into one order that every subscriber sees', async () => {
       const [first, second] = [new RecordingSink(), new RecordingSink()];
-      const subscribers = [bed.subscriber({ sinks: [first] }), bed.subscriber({ sinks: [second] })];
+      const subscribers = [bed.subscriber({ sink: [first] }), bed.subscriber({ sink: [second] })];
       await Promise.all(subscribers.map((subscriber) => subscriber.ready));
       const publishers = [bed.publisher(), bed.publisher(), bed.publisher()];
       const ids = await Promise.all(
@@ -146,31 +152,32 @@ describe.runIf(available)('Redis invalidation bus', () => {
       await publisher.publish(newAgent());
       await publisher.publishAll();
       const sink = new RecordingSink();
-      const subscriber = bed.subscriber({ sinks: [sink] });
+      const subscriber = bed.subscriber({ sink: [sink] });
       expect(subscriber.lastId).toBeUndefined();
-      await subscriber.ready;
+      await subscriber.start();
       expect(sink.calls).toEqual([['clear']]);
 
       const agent = newAgent();
       await caughtUp(subscriber, await publisher.publish(agent));
       expect(sink.calls).toEqual([['clear'], ['invalidate', agent]]);
-      expect(subscriber.stats()).toMatchObject({ events: 1, gaps: 0 });
+      expect(subscriber.stats()).toMatchObject({ events: 1 });
+      expect(gapsOf(subscriber)).toBe(0);
     });
 
     it("starts at '$' on a stream that does not exist yet, and reads it from its first entry", async () => {
       const sink = new RecordingSink();
-      const subscriber = bed.subscriber({ sinks: [sink] });
-      await subscriber.ready;
+      const subscriber = bed.subscriber({ sink: [sink] });
+      await subscriber.start();
       expect(subscriber.lastId).toBe('0-0');
       const agent = newAgent();
       await caughtUp(subscriber, await bed.publisher().publish(agent));
       expect(sink.calls).toEqual([['clear'], ['invalidate', agent]]);
-      expect(subscriber.stats().gaps).toBe(0);
+      expect(gapsOf(subscriber)).toBe(0);
     });
 
     it('resumes after a startId (an earlier subscriber’s lastId) without clearing', async () => {
       const publisher = bed.publisher();
-      const first = bed.subscriber({ sinks: [new RecordingSink()] });
+      const first = bed.subscriber({ sink: [new RecordingSink()] });
       await first.ready;
       await caughtUp(first, await publisher.publish(newAgent()));
       const resumeAt = first.lastId as string;
@@ -179,12 +186,12 @@ describe.runIf(available)('Redis invalidation bus', () => {
       const missed = [newAgent(), newAgent()];
       for (const agent of missed) await publisher.publish(agent);
       const sink = new RecordingSink();
-      const second = bed.subscriber({ sinks: [sink], startId: resumeAt });
+      const second = bed.subscriber({ sink: [sink], startId: resumeAt });
       expect(second.lastId).toBe(resumeAt);
       await second.ready;
       await waitUntil(() => sink.calls.length === 2, 'the two missed events');
       expect(sink.calls).toEqual(missed.map((agent) => ['invalidate', agent]));
-      expect(second.stats().gaps).toBe(0);
+      expect(gapsOf(second)).toBe(0);
     });
   });
 
@@ -195,12 +202,12 @@ describe.runIf(available)('Redis invalidation bus', () => {
       const sink = new RecordingSink();
       const subscriber = new RedisInvalidationSubscriber({
         key: bed.key,
-        sinks: [sink],
+        sink: [sink],
         connectionName: `aa-test-${randomUUID()}`,
         onError: (error) => bed.errors.push(error),
       });
       const publisher = new RedisInvalidationPublisher({ key: bed.key });
-      await subscriber.ready;
+      await subscriber.start();
       await caughtUp(subscriber, await publisher.publish(newAgent()));
       expect(await bed.connectionsNamed(subscriber.connectionName)).toBe(1);
       expect(resourceCounts().sockets).toBe(baseline.sockets + 2);
@@ -229,8 +236,8 @@ describe.runIf(available)('Redis invalidation bus', () => {
       const subscriber = new RedisInvalidationSubscriber({
         url: 'redis://127.0.0.1:1',
         key: bed.key,
-        sinks: [new RecordingSink()],
-        minReconnectDelayMs: 10,
+        sink: [new RecordingSink()],
+        reconnectDelayMs: 10,
         maxReconnectDelayMs: 40,
         onError: (error) => errors.push(error),
       });

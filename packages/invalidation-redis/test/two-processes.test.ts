@@ -1,27 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { AgentId } from '@aa/core';
 import { migrate, PgPolicyStore } from '@aa/storage-postgres';
-import { samplePolicy } from '@aa/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildInstance } from './support/child-instance.js';
 import {
+  ChildInstance,
   createPool,
   dropSchema,
   freshSchema,
   PG_URL,
-  type Pool,
   postgresAvailable,
-} from './support/postgres.js';
-import { REDIS_URL, RedisTestBed, redisAvailable } from './support/redis-test-bed.js';
+  REDIS_URL,
+  redisAvailable,
+} from '@aa/test-infra';
+import { samplePolicy } from '@aa/testing';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StreamTestBed } from './support/stream-test-bed.js';
 
 const available = (await redisAvailable()) && (await postgresAvailable());
 const wallClock = () => performance.timeOrigin + performance.now();
 
 describe.runIf(available)('two processes over one PostgreSQL store', () => {
-  const schema = freshSchema();
-  let pool: Pool;
+  const schema = freshSchema('redis');
+  let pool: pg.Pool;
   let store: PgPolicyStore;
-  const bed = new RedisTestBed();
+  const bed = new StreamTestBed();
   const children: ChildInstance[] = [];
   let overRedis: ChildInstance;
   let overPostgres: ChildInstance;
@@ -29,16 +31,20 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
   // Both children start at once: most of their start-up is compiling sources,
   // which takes seconds on a loaded machine.
   beforeAll(async () => {
-    pool = createPool();
+    pool = createPool({ max: 4 });
     await migrate(pool, { schema });
     store = new PgPolicyStore(pool, { schema });
     const start = (transport: 'redis' | 'postgres') => {
       const child = new ChildInstance({
-        AA_PG_URL: PG_URL,
-        AA_REDIS_URL: REDIS_URL,
-        AA_TEST_SCHEMA: schema,
-        AA_TEST_STREAM_KEY: bed.key,
-        AA_TEST_TRANSPORT: transport,
+        script: new URL('./fixtures/instance-process.ts', import.meta.url),
+        cwd: new URL('..', import.meta.url),
+        env: {
+          AA_PG_URL: PG_URL,
+          AA_REDIS_URL: REDIS_URL,
+          AA_TEST_SCHEMA: schema,
+          AA_TEST_STREAM_KEY: bed.key,
+          AA_TEST_TRANSPORT: transport,
+        },
       });
       children.push(child);
       return child;
@@ -59,12 +65,12 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     const id = AgentId.parse(randomUUID());
     await store.registerAgent(id);
     await store.putPolicy(id, samplePolicy(1));
-    expect(await instance.get(id)).toMatchObject({ version: 1 });
+    expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({ version: 1 });
 
     // Committed but not published: the child keeps serving its copy (it does
     // not listen on PostgreSQL), which is what makes the next step meaningful.
     await expect(store.putPolicy(id, samplePolicy(2))).resolves.toBe(2);
-    expect(await instance.get(id)).toMatchObject({
+    expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({
       version: 1,
       stats: expect.objectContaining({ loads: 1, hits: 1 }),
     });
@@ -74,7 +80,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     await publisher.publish(id);
     const invalidated = await instance.next('invalidated');
     expect(invalidated).toMatchObject({ id });
-    expect(await instance.get(id)).toMatchObject({
+    expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({
       version: 2,
       stats: expect.objectContaining({ loads: 2 }),
     });
@@ -92,8 +98,8 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     await store.registerAgent(id);
     await store.putPolicy(id, samplePolicy(1));
     await instance.next('invalidated');
-    expect(await instance.get(id)).toMatchObject({ version: 1 });
-    expect(await instance.get(id)).toMatchObject({
+    expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({ version: 1 });
+    expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({
       version: 1,
       stats: expect.objectContaining({ loads: 1, hits: 1 }),
     });
@@ -102,7 +108,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     await expect(store.putPolicy(id, samplePolicy(2))).resolves.toBe(2);
     const invalidated = await instance.next('invalidated');
     expect(invalidated).toMatchObject({ id });
-    expect(await instance.get(id)).toMatchObject({
+    expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({
       version: 2,
       stats: expect.objectContaining({ loads: 2 }),
     });

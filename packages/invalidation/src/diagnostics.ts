@@ -42,6 +42,8 @@ export interface ClearEvent extends SubscriberEventBase {
   readonly cause: string;
   /** Its position after the clear, if the transport has positions. */
   readonly position: unknown;
+  /** Its position before the clear: what it had applied up to. */
+  readonly previousPosition: unknown;
 }
 
 /** The channel objects, created once. */

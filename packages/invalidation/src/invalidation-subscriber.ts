@@ -115,6 +115,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
       options.scheduler,
       (error) => this.#report(error),
       () => this.#state === 'closed',
+      this.#stop.signal,
     );
     this.#loop = this.#run();
   }
@@ -168,8 +169,8 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
   /**
    * Stops for good: aborts the connection or attempt in progress (a blocked read
    * does not delay it), cancels the backoff, and resolves once nothing of the
-   * subscriber is left open. If a sink's promise is pending it waits for it (up
-   * to `sinkTimeoutMs`), but calls no sink after. Idempotent.
+   * subscriber is left open. A sink's pending promise is not waited for; no sink
+   * is called after. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -188,6 +189,8 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
       `the ${this.#transport.name} subscriber of ${this.#transport.target} was closed`,
     );
     this.#started.reject(closed);
+    // A closed subscriber is not ready, even if it was: `ready` rejects from now on.
+    if (this.#ready.settled) this.#ready = deferred();
     this.#ready.reject(closed);
     this.#stop.abort(closed);
     await this.#loop;
@@ -258,8 +261,10 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
   /** Applies a new connection's continuity: nothing, or a clear. */
   async #establish(continuity: Continuity<Position>, reconnect: boolean): Promise<void> {
     if (continuity.proven) return;
-    if (continuity.resumeFrom !== undefined) this.#position = continuity.resumeFrom;
-    await this.#clear(continuity.cause ?? (reconnect ? 'reconnect' : 'start'));
+    await this.#clear(
+      continuity.cause ?? (reconnect ? 'reconnect' : 'start'),
+      continuity.resumeFrom ?? this.#position,
+    );
   }
 
   #connected(reconnect: boolean): void {
@@ -328,10 +333,13 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
     }
   }
 
+  /** Clears every sink for `cause`, moving to `position` (the clear covers what lay between). */
   async #clear(cause: string, position: Position | undefined = this.#position): Promise<void> {
+    const previousPosition = this.#position;
+    this.#position = position;
     this.#stats.cleared(cause);
     if (channels.clear.hasSubscribers) {
-      channels.clear.publish({ ...this.#describe(), cause, position });
+      channels.clear.publish({ ...this.#describe(), cause, position, previousPosition });
     }
     await this.#fanout.clear();
   }

@@ -10,7 +10,8 @@ import { INVALIDATION_ERROR_CODES, InvalidationError } from './invalidation-erro
  * - a sink whose `invalidate` throws, rejects or times out is reported and
  *   cleared instead: it may still hold the copy it failed to drop. A failing
  *   `clear` is reported. The other sinks are applied regardless;
- * - once the subscriber is closed, no sink is called.
+ * - once the subscriber is closed, no sink is called, and a sink's pending
+ *   promise is no longer awaited.
  */
 export class SinkFanout {
   readonly #sinks: readonly InvalidationSink<AgentId>[];
@@ -18,12 +19,14 @@ export class SinkFanout {
   readonly #scheduler: Scheduler;
   readonly #report: (error: InvalidationError) => void;
   readonly #isClosed: () => boolean;
+  readonly #stop: AbortSignal;
   /** Sink calls that failed, for the subscriber's stats. */
   failures = 0;
 
   /**
    * @param report - told of each failing call.
    * @param isClosed - checked before each call.
+   * @param stop - aborted by `close()`: a sink's pending promise is no longer awaited.
    */
   constructor(
     sinks: readonly InvalidationSink<AgentId>[],
@@ -31,12 +34,14 @@ export class SinkFanout {
     scheduler: Scheduler,
     report: (error: InvalidationError) => void,
     isClosed: () => boolean,
+    stop: AbortSignal,
   ) {
     this.#sinks = sinks;
     this.#timeoutMs = timeoutMs;
     this.#scheduler = scheduler;
     this.#report = report;
     this.#isClosed = isClosed;
+    this.#stop = stop;
   }
 
   /** `invalidate(agentId)` on every sink. */
@@ -46,6 +51,7 @@ export class SinkFanout {
       try {
         await this.#call(() => sink.invalidate(agentId), `invalidate(${agentId})`);
       } catch (error) {
+        if (this.#isClosed()) return;
         this.#failed(error, `invalidate(${agentId})`, 'cleared that sink instead');
         await this.#clearOne(sink);
       }
@@ -64,6 +70,7 @@ export class SinkFanout {
     try {
       await this.#call(() => sink.clear(), 'clear()');
     } catch (error) {
+      if (this.#isClosed()) return;
       this.#failed(error, 'clear()', 'it may serve stale entries until they expire');
     }
   }
@@ -77,6 +84,7 @@ export class SinkFanout {
       this.#timeoutMs,
       `a sink's ${what}`,
       this.#scheduler,
+      this.#stop,
     );
   }
 

@@ -1,16 +1,9 @@
 import { SYSTEM_ORG_ID } from '@aa/core';
+import { createPool, dropSchema, freshSchema, PG_URL, postgresAvailable } from '@aa/test-infra';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/index.js';
-import {
-  applyUpstreamMigrations,
-  catalogOf,
-  createPool,
-  dropSchema,
-  freshSchema,
-  PG_URL,
-  postgresAvailable,
-} from './support/postgres.js';
+import { applyUpstreamMigrations, catalogOf } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 

@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { L1Cache, LoadTimeoutError } from '@aa/cache';
-import { samplePolicy } from '@aa/testing';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, PgPolicyStore } from '../src/index.js';
 import {
   createAppPool,
   createPool,
   dropSchema,
-  freshAgentId,
   freshSchema,
   grantAppRole,
-  insertRow,
   postgresAvailable,
   settledWithin,
-  waitFor,
-} from './support/postgres.js';
+  waitUntil,
+} from '@aa/test-infra';
+import { samplePolicy } from '@aa/testing';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, PgPolicyStore } from '../src/index.js';
+import { freshAgentId, insertRow } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 
@@ -91,14 +90,17 @@ describe.runIf(available)('PgPolicyStore', () => {
       const held = await pool.connect();
       const controller = new AbortController();
       const load = store.getPolicy(id, { signal: controller.signal });
-      await waitFor(() => pool.waitingCount === 1, 'the load to queue for a client');
+      await waitUntil(() => pool.waitingCount === 1, 'the load to queue for a client');
 
       const reason = new Error('no longer needed');
       controller.abort(reason);
       await expect(settledWithin(load, 50)).resolves.toEqual({ status: 'rejected', reason });
 
       held.release();
-      await waitFor(() => pool.waitingCount === 0 && pool.idleCount === 1, 'the client to go back');
+      await waitUntil(
+        () => pool.waitingCount === 0 && pool.idleCount === 1,
+        'the client to go back',
+      );
       expect(pool.totalCount).toBe(1);
       await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(3));
     });
@@ -110,18 +112,18 @@ describe.runIf(available)('PgPolicyStore', () => {
       try {
         const controller = new AbortController();
         const load = store.getPolicy(freshAgentId(), { signal: controller.signal });
-        await waitFor(() => waitingOnLock(name), 'the query to wait on the lock');
+        await waitUntil(() => waitingOnLock(name), 'the query to wait on the lock');
 
         const reason = new Error('request cancelled');
         controller.abort(reason);
         await expect(settledWithin(load, 50)).resolves.toEqual({ status: 'rejected', reason });
         // The lock is still held: only a server-side cancel stops the backend waiting.
-        await waitFor(
+        await waitUntil(
           async () => (await activeBackends(name)) === 0,
           'the server to cancel the query',
           2_000,
         );
-        await waitFor(() => pool.totalCount === 0, 'the pool to drop the cancelled connection');
+        await waitUntil(() => pool.totalCount === 0, 'the pool to drop the cancelled connection');
       } finally {
         await release();
       }
@@ -139,7 +141,7 @@ describe.runIf(available)('PgPolicyStore', () => {
           kind: 'Backend',
           cause: expect.objectContaining({ message: 'no answer within 200 ms' }),
         });
-        await waitFor(
+        await waitUntil(
           async () => (await activeBackends(name)) === 0,
           'the server to cancel the query',
           2_000,
@@ -155,7 +157,7 @@ describe.runIf(available)('PgPolicyStore', () => {
       const release = await lockTable();
       try {
         await expect(cache.get(freshAgentId())).rejects.toBeInstanceOf(LoadTimeoutError);
-        await waitFor(
+        await waitUntil(
           async () => (await activeBackends(name)) === 0,
           'the server to cancel the query',
           2_000,

@@ -1,9 +1,10 @@
+import { postgresAvailable } from '@aa/test-infra';
 import {
   describePolicyStoreConformance,
   describeTenantPolicyStoreConformance,
 } from '@aa/testing/conformance';
 import { describe } from 'vitest';
-import { insertRow, migratedStore, postgresAvailable } from './support/postgres.js';
+import { insertRow, migratedStore } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 

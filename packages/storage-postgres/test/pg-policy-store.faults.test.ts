@@ -1,21 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { L1Cache } from '@aa/cache';
 import { isStorageError } from '@aa/core';
+import {
+  APP_ROLE,
+  createAppPool,
+  createPool,
+  dropSchema,
+  FaultProxy,
+  freshSchema,
+  grantAppRole,
+  PG_URL,
+  postgresAvailable,
+  waitUntil,
+} from '@aa/test-infra';
 import { ManualClock, samplePolicy } from '@aa/testing';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
-import {
-  APP_ROLE,
-  createPool,
-  dropSchema,
-  freshAgentId,
-  freshSchema,
-  grantAppRole,
-  insertRow,
-  PG_URL,
-  postgresAvailable,
-} from './support/postgres.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { freshAgentId, insertRow, migratedStore } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 const target = (() => {
@@ -70,7 +72,7 @@ describe('PgPolicyStore', () => {
     });
 
     it('gives up on a server that accepts connections and never answers after connectionTimeoutMillis', async () => {
-      const blackHole = await TcpProxy.start(target, { frozen: true });
+      const blackHole = await FaultProxy.start(target, { silent: true });
       resources.push(blackHole);
       const store = new PgPolicyStore(poolAt(blackHole.port, 300));
       const { error, ms } = await timed(store.getPolicy(freshAgentId()));
@@ -83,14 +85,14 @@ describe('PgPolicyStore', () => {
     it.runIf(available)(
       'gives up on a connection that went silent mid-life after timeoutMs',
       async () => {
-        const proxy = await TcpProxy.start(target);
+        const proxy = await FaultProxy.start(target);
         resources.push(proxy);
         const pool = poolAt(proxy.port, 1_000);
         const store = new PgPolicyStore(pool, { schema: 'absent_schema', timeoutMs: 300 });
         // One round trip opens the pooled connection (the table need not exist).
         await expect(store.getPolicy(freshAgentId())).rejects.toMatchObject({ kind: 'Backend' });
         expect(pool.idleCount).toBe(1);
-        proxy.freeze();
+        proxy.goSilent();
         const { error, ms } = await timed(store.getPolicy(freshAgentId()));
         expect(error).toMatchObject({
           kind: 'Backend',
@@ -108,7 +110,7 @@ describe('PgPolicyStore', () => {
       const admin = createPool();
       await migrate(admin, { schema });
       await grantAppRole(admin, schema);
-      const proxy = await TcpProxy.start(target);
+      const proxy = await FaultProxy.start(target);
       const pool = createPool({
         connectionString: `postgres://${APP_ROLE}@127.0.0.1:${proxy.port}/test`,
         connectionTimeoutMillis: 1_000,
@@ -118,7 +120,7 @@ describe('PgPolicyStore', () => {
         const id = freshAgentId();
         await store.registerAgent(id);
         await expect(store.putPolicy(id, samplePolicy(1))).resolves.toBe(1);
-        proxy.freeze({ onlyOpen: true });
+        proxy.goSilent({ onlyOpen: true });
         const { error, ms } = await timed(store.putPolicy(id, samplePolicy(1)));
         expect(error).toMatchObject({
           kind: 'Backend',
@@ -133,6 +135,59 @@ describe('PgPolicyStore', () => {
         await pool.end();
         await dropSchema(admin, schema);
         await admin.end();
+      }
+    });
+  });
+
+  describe.runIf(available)('when the server ends a pooled backend mid-query', () => {
+    const db = migratedStore('terminated');
+
+    it('rejects the read in flight with a Backend error, and the next read at once succeeds', async () => {
+      const applicationName = `aa-test-${randomUUID()}`;
+      // One connection: a dead client handed back to the pool would be the
+      // very one the next read gets.
+      const pool = createAppPool({ max: 1, application_name: applicationName });
+      const store = new PgPolicyStore(pool, { schema: db.schema });
+      const id = freshAgentId();
+      await insertRow(db.pool, db.schema, id, samplePolicy(3));
+      try {
+        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(3));
+        const { rows } = await db.pool.query<{ pid: number }>(
+          'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+          [applicationName],
+        );
+        expect(rows).toHaveLength(1);
+        const pid = rows[0]?.pid;
+
+        // Hold the read mid-query: it waits on a lock, on the server.
+        const lock = await db.pool.connect();
+        let inFlight: Promise<unknown>;
+        try {
+          await lock.query('BEGIN');
+          await lock.query(`LOCK TABLE ${db.schema}.policies IN ACCESS EXCLUSIVE MODE`);
+          inFlight = store.getPolicy(id).then(
+            () => 'resolved',
+            (error: unknown) => error,
+          );
+          await waitUntil(async () => {
+            const { rows: waiting } = await db.pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+              [pid],
+            );
+            return waiting.length === 1;
+          }, `backend ${pid} to wait on the lock`);
+          await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+        } finally {
+          await lock.query('ROLLBACK');
+          lock.release();
+        }
+
+        const failed = await inFlight;
+        expect(isStorageError(failed, 'Backend'), String(failed)).toBe(true);
+        expect((failed as Error).message).toMatch(/terminating connection/);
+        await expect(store.getPolicy(id)).resolves.toEqual(samplePolicy(3));
+      } finally {
+        await pool.end();
       }
     });
   });
@@ -170,14 +225,14 @@ describe('PgPolicyStore', () => {
     });
 
     it.each([
-      ['refuses connections', (proxy: TcpProxy) => proxy.close()],
-      ['goes silent', async (proxy: TcpProxy) => proxy.freeze()],
+      ['refuses connections', (proxy: FaultProxy) => proxy.close()],
+      ['goes silent', async (proxy: FaultProxy) => proxy.goSilent()],
     ])(
       'serves the stale value, never an error or a hang, when the server %s',
       async (_, breakIt) => {
         const id = freshAgentId();
         await insertRow(admin, schema, id, samplePolicy(1));
-        const proxy = await TcpProxy.start(target);
+        const proxy = await FaultProxy.start(target);
         const pool = createPool({
           connectionString: `postgres://${APP_ROLE}@127.0.0.1:${proxy.port}/test`,
           connectionTimeoutMillis: 300,

@@ -1,19 +1,19 @@
+import {
+  createAppPool,
+  createPool,
+  dropSchema,
+  freshSchema,
+  grantAppRole,
+  PG_URL,
+  postgresAvailable,
+  waitUntil,
+} from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import type { Notification } from 'pg';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
-import {
-  createAppPool,
-  createPool,
-  dropSchema,
-  freshAgentId,
-  freshSchema,
-  grantAppRole,
-  PG_URL,
-  postgresAvailable,
-  waitFor,
-} from './support/postgres.js';
+import { freshAgentId } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 
@@ -69,14 +69,14 @@ describe.runIf(available)('PgPolicyStore', () => {
     it('notifies the store channel with the agent id once the write commits', async () => {
       const id = await registeredAgent();
       await store.putPolicy(id, samplePolicy(1));
-      await waitFor(() => heard.length === 1, 'the notification');
+      await waitUntil(() => heard.length === 1, 'the notification');
       expect(heard[0]).toMatchObject({ channel: `aa_policies.${schema}`, payload: id });
     });
 
     it('is heard only once the write is visible: a listener reading at once gets the new version', async () => {
       const id = await registeredAgent();
       await store.putPolicy(id, samplePolicy(1));
-      await waitFor(() => heard.length === 1, 'the first notification');
+      await waitUntil(() => heard.length === 1, 'the first notification');
       // The commit now takes 300 ms, between the insert (and the queued NOTIFY)
       // and the moment the row becomes visible.
       await atCommit('PERFORM pg_sleep(0.3)');
@@ -105,7 +105,7 @@ describe.runIf(available)('PgPolicyStore', () => {
       await expect(store.getPolicy(id)).rejects.toMatchObject({ kind: 'NotFound' });
       await pool.query(`DROP TRIGGER at_commit ON ${schema}.policies`);
       await store.putPolicy(id, samplePolicy(1));
-      await waitFor(() => heard.length === 1, 'the notification of the next write');
+      await waitUntil(() => heard.length === 1, 'the notification of the next write');
       expect(heard[0]?.payload).toBe(id);
     });
 

@@ -8,18 +8,12 @@ import {
   TenantAgentKey,
   tenantInvalidationSink,
 } from '@aa/core';
+import { APP_URL, postgresAvailable, waitUntil } from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgInvalidationSubscriber } from '../src/index.js';
-import {
-  APP_URL,
-  freshAgentId,
-  insertRow,
-  migratedStore,
-  postgresAvailable,
-  waitFor,
-} from './support/postgres.js';
+import { freshAgentId, insertRow, migratedStore } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 
@@ -90,13 +84,13 @@ describe.runIf(available)('one L1Cache for every tenant, over PgPolicyStore', ()
 
     // A's write, as putPolicy notifies it: the agent id alone.
     await db.store.putPolicy(id, samplePolicy(3), { orgId: a });
-    await waitFor(() => cache.peek(keyA) === undefined, "A's entry to be dropped");
+    await waitUntil(() => cache.peek(keyA) === undefined, "A's entry to be dropped");
     expect(cache.peek(keyB)).toBeUndefined();
     await expect(cache.get(keyA)).resolves.toEqual(samplePolicy(3));
     await expect(cache.get(keyB)).resolves.toEqual(samplePolicy(2));
 
     await db.pool.query('SELECT pg_notify($1, $2)', [db.store.channel, '']);
-    await waitFor(() => cache.size === 0, 'the cache to be cleared');
+    await waitUntil(() => cache.size === 0, 'the cache to be cleared');
   });
 
   it('keeps the app role from reading across tenants even with the raw pool', async () => {

@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isStorageError, OrgId } from '@aa/core';
+import { createAppPool, postgresAvailable, waitUntil } from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgPolicyStore } from '../src/index.js';
-import {
-  createAppPool,
-  freshAgentId,
-  insertRow,
-  migratedStore,
-  postgresAvailable,
-  seedAgent,
-} from './support/postgres.js';
+import { freshAgentId, insertRow, migratedStore, seedAgent } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 
@@ -20,16 +14,18 @@ function freshOrgId(): OrgId {
 }
 
 /** Waits until backend `pid` waits on a lock. */
-async function waitForLockWaiter(pool: pg.Pool, pid: number): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
-      [pid],
-    );
-    if (rows[0].n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`backend ${pid} never waited on a lock`);
+function waitForLockWaiter(pool: pg.Pool, pid: number): Promise<void> {
+  return waitUntil(
+    async () => {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+        [pid],
+      );
+      return rows[0].n > 0;
+    },
+    `backend ${pid} to wait on a lock`,
+    3_000,
+  );
 }
 
 describe.runIf(available)('PgPolicyStore under row-level security', () => {

@@ -1,19 +1,18 @@
 import { isStorageError, type PolicyDocument, SYSTEM_ORG_ID } from '@aa/core';
+import {
+  createPool,
+  dropSchema,
+  freshSchema,
+  grantAppRole,
+  PG_URL,
+  postgresAvailable,
+  waitUntil,
+} from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, PgPolicyStore } from '../src/index.js';
-import {
-  createPool,
-  dropSchema,
-  freshAgentId,
-  freshSchema,
-  grantAppRole,
-  insertRow,
-  migratedStore,
-  PG_URL,
-  postgresAvailable,
-} from './support/postgres.js';
+import { freshAgentId, insertRow, migratedStore } from './support/policy-tables.js';
 
 const available = await postgresAvailable();
 
@@ -389,15 +388,17 @@ describe('PgPolicyStore', () => {
 });
 
 /** Waits until some session of the database waits on a lock on `schema`'s table. */
-async function waitForLockWait(pool: pg.Pool, schema: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
+function waitForLockWait(pool: pg.Pool, schema: string): Promise<void> {
+  return waitUntil(
+    async () => {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
        WHERE wait_event_type = 'Lock' AND query LIKE $1`,
-      [`%${schema}%`],
-    );
-    if (rows[0].n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('no session ever waited on the lock');
+        [`%${schema}%`],
+      );
+      return rows[0].n > 0;
+    },
+    'a session to wait on the lock',
+    2_000,
+  );
 }

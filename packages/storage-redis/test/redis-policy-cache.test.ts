@@ -7,11 +7,11 @@ import {
   parsePolicyDocument,
   SYSTEM_ORG_ID,
 } from '@aa/core';
+import { freshRedisDatabase, redisAvailable, redisUrlOf } from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type L2Read, policyKeys, RedisPolicyCache } from '../src/index.js';
-import { freshDatabase, redisAvailable, redisUrlOf } from './support/redis.js';
 
 const DB = 11;
 const available = await redisAvailable();
@@ -52,7 +52,7 @@ describe('RedisPolicyCache', () => {
     let cache: RedisPolicyCache;
 
     beforeAll(async () => {
-      admin = await freshDatabase(DB);
+      admin = await freshRedisDatabase(DB);
       cache = new RedisPolicyCache({ url: redisUrlOf(DB) });
       await cache.connect();
     });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
 import { L1Cache } from '@aa/cache';
 import {
   AgentId,
@@ -10,14 +9,25 @@ import {
   SYSTEM_ORG_ID,
   TenantAgentKey,
 } from '@aa/core';
+import {
+  FaultProxy,
+  freshRedisDatabase,
+  REDIS_URL,
+  redisAvailable,
+  redisUrlOf,
+  waitUntil,
+} from '@aa/test-infra';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { policyKeys, RedisPolicyCache, TieredPolicySource } from '../src/index.js';
-import { freshDatabase, redisAvailable, redisUrlOf } from './support/redis.js';
 
 const DB = 12;
 const available = await redisAvailable();
+const redisTarget = (() => {
+  const { hostname, port } = new URL(REDIS_URL);
+  return { host: hostname, port: Number(port || 6379) };
+})();
 
 const freshAgent = () => AgentId.parse(randomUUID());
 const freshOrg = () => OrgId.parse(randomUUID());
@@ -28,7 +38,7 @@ describe.runIf(available)('TieredPolicySource (L2 in Redis, origin in memory)', 
   const closers: (() => unknown)[] = [];
 
   beforeAll(async () => {
-    admin = await freshDatabase(DB);
+    admin = await freshRedisDatabase(DB);
     l2 = new RedisPolicyCache({ url: redisUrlOf(DB) });
     await l2.connect();
   });
@@ -102,7 +112,7 @@ describe.runIf(available)('TieredPolicySource (L2 in Redis, origin in memory)', 
     // The reader misses the L2 and its origin read answers version 1, then is held.
     origin.holdLoads();
     const read = reader.load(key);
-    await waitFor(() => origin.pendingCount() === 1);
+    await waitUntil(() => origin.pendingCount() === 1, 'the origin load to start', 2_000);
     // A writer commits version 2 and invalidates the L2 meanwhile.
     origin.insert(agent, samplePolicy(2), { orgId: org });
     const stale = samplePolicy(1);
@@ -198,9 +208,10 @@ describe('TieredPolicySource with the L2 unavailable', () => {
   });
 
   it('falls through, and leaves no rejection unhandled, under a burst while the connection never opens', async () => {
-    const silent = await blackHole();
+    // A black hole: accepts connections, never answers, a hung or unreachable peer.
+    const silent = await FaultProxy.start(redisTarget, { silent: true });
     closers.push(() => silent.close());
-    const l2 = new RedisPolicyCache({ url: silent.url, timeoutMs: 100 });
+    const l2 = new RedisPolicyCache({ url: silent.urlFor(REDIS_URL), timeoutMs: 100 });
     closers.push(() => l2.close());
     const origin = new MemoryPolicyStore();
     const agent = freshAgent();
@@ -226,11 +237,15 @@ describe('TieredPolicySource with the L2 unavailable', () => {
   });
 
   it('falls through within timeoutMs when Redis accepts and never answers', async () => {
-    const silent = await blackHole();
+    // A black hole: accepts connections, never answers, a hung or unreachable peer.
+    const silent = await FaultProxy.start(redisTarget, { silent: true });
     closers.push(() => silent.close());
     // A client of the application's own, queueing while it waits: only the
     // cache's deadline stands between a read and a hang.
-    const client = new Redis(silent.url, { maxRetriesPerRequest: null, enableReadyCheck: false });
+    const client = new Redis(silent.urlFor(REDIS_URL), {
+      maxRetriesPerRequest: null,
+      enableReadyCheck: false,
+    });
     client.on('error', () => {});
     closers.push(() => client.disconnect());
     const l2 = new RedisPolicyCache({ client, timeoutMs: 150 });
@@ -245,32 +260,3 @@ describe('TieredPolicySource with the L2 unavailable', () => {
     expect(source.stats()).toMatchObject({ l2Errors: 1, originLoads: 1 });
   });
 });
-
-/** A TCP server that accepts connections and never answers: a hung or unreachable peer. */
-async function blackHole(): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.resume();
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('not listening');
-  return {
-    url: `redis://127.0.0.1:${address.port}`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition never held');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -13,6 +13,14 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { samplePolicy } from './sample-policy.js';
 
+export {
+  type ConformanceBus,
+  type ConformanceSubscriber,
+  type ConformanceSubscriberOptions,
+  describeInvalidationTransportConformance,
+  type TransportConformanceHarness,
+} from './transport-conformance.js';
+
 /**
  * What {@link describePolicyStoreConformance} needs from a backend: a fresh
  * store, a way to put a policy into its source of truth, and optionally a way

@@ -45,7 +45,7 @@ const onError = (error: Error) => send({ type: 'error', message: error.message }
 const subscriber =
   transport === 'postgres'
     ? new PgInvalidationSubscriber({ connection: pgUrlFromEnv(), schema, sink, onError })
-    : new RedisInvalidationSubscriber({ url: redisUrlFromEnv(), key, sinks: [sink], onError });
+    : new RedisInvalidationSubscriber({ url: redisUrlFromEnv(), key, sink, onError });
 
 process.on('message', (message: ToListener) => {
   if (message.type === 'close') {
@@ -64,5 +64,5 @@ process.on('message', (message: ToListener) => {
   );
 });
 
-await (subscriber instanceof PgInvalidationSubscriber ? subscriber.start() : subscriber.ready);
+await subscriber.start();
 send({ type: 'ready' });

@@ -1,5 +1,5 @@
+import { waitUntil } from '@aa/test-infra';
 import { compareStreamIds, type RedisInvalidationSubscriber } from '../../src/index.js';
-import { waitUntil } from './redis-test-bed.js';
 
 /** Waits until `subscriber` has applied the entry `id` (and everything before it). */
 export function caughtUp(

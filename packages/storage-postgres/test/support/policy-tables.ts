@@ -1,104 +1,13 @@
+// What the suites of PgPolicyStore share beyond the generic PostgreSQL test
+// bed of @aa/test-infra: rows of the policy tables, a migrated store per
+// suite, and upstream's own migrations with a catalog to compare them by.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AgentId, type OrgId, type PolicyDocument, SYSTEM_ORG_ID } from '@aa/core';
-import { requireService } from '@aa/testing';
+import { createAppPool, createPool, dropSchema, freshSchema, grantAppRole } from '@aa/test-infra';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { migrate, PgPolicyStore, pgUrlFromEnv } from '../../src/index.js';
-
-/** The server every suite talks to: `AA_PG_URL`, or the local default. */
-export const PG_URL = pgUrlFromEnv();
-
-/** `host:port/database` of {@link PG_URL}, without credentials, for messages. */
-export const PG_ADDRESS = (() => {
-  try {
-    const url = new URL(PG_URL);
-    return `${url.host}${url.pathname}`;
-  } catch {
-    return 'AA_PG_URL';
-  }
-})();
-
-const noop = () => {};
-
-/**
- * Whether the suites that need PostgreSQL run: the service gate of
- * `@aa/testing` with a real connection and `SELECT 1` as its probe.
- */
-export function postgresAvailable(): Promise<boolean> {
-  return requireService(
-    `PostgreSQL at ${PG_ADDRESS}`,
-    async () => {
-      const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-      client.on('error', noop);
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-      } finally {
-        await client.end().catch(noop);
-      }
-    },
-    { hint: 'start PostgreSQL or set AA_PG_URL (default postgres://postgres@127.0.0.1:5432/test)' },
-  );
-}
-
-/** A pool on {@link PG_URL} with short timeouts and an `'error'` listener, as the README advises. */
-export function createPool(overrides: pg.PoolConfig = {}): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: PG_URL,
-    connectionTimeoutMillis: 2_000,
-    max: 10,
-    ...overrides,
-  });
-  pool.on('error', noop);
-  return pool;
-}
-
-/**
- * The unprivileged role the stores under test connect as: no superuser, no
- * `BYPASSRLS`, so row-level security binds it as it binds upstream's runtime
- * role. A test run as a superuser would prove nothing about tenant isolation.
- */
-export const APP_ROLE = 'aa_test_app';
-
-/** The URL of {@link PG_URL}'s server and database, as {@link APP_ROLE}. */
-export const APP_URL = (() => {
-  const url = new URL(PG_URL);
-  url.username = APP_ROLE;
-  url.password = '';
-  return url.toString();
-})();
-
-/**
- * Creates {@link APP_ROLE} if missing (concurrent suites may race to) and
- * grants it what a runtime role needs on `schema`: `USAGE`, and `SELECT,
- * INSERT` on `agents` and `policies`, `SELECT` on `orgs`.
- */
-export async function grantAppRole(admin: pg.Pool, schema: string): Promise<void> {
-  await admin.query(`DO $$ BEGIN
-      CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-    END $$`);
-  const quoted = pg.escapeIdentifier(schema);
-  await admin.query(`GRANT USAGE ON SCHEMA ${quoted} TO ${APP_ROLE}`);
-  await admin.query(`GRANT SELECT, INSERT ON ${quoted}.agents, ${quoted}.policies TO ${APP_ROLE}`);
-  await admin.query(`GRANT SELECT ON ${quoted}.orgs TO ${APP_ROLE}`);
-}
-
-/** A pool connected as the unprivileged {@link APP_ROLE}. */
-export function createAppPool(overrides: pg.PoolConfig = {}): pg.Pool {
-  return createPool({ connectionString: APP_URL, ...overrides });
-}
-
-/** A schema name no other test or run uses: `aa_test_<tag>_<random>`. */
-export function freshSchema(tag: string): string {
-  return `aa_test_${tag}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-}
-
-/** Drops `schema` and everything in it. */
-export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
-  await pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-}
+import { migrate, PgPolicyStore } from '../../src/index.js';
 
 /** A random agent id. */
 export function freshAgentId(): AgentId {
@@ -151,53 +60,14 @@ export async function insertRow(
   );
 }
 
-/** Waits until `condition()` holds, polling every 10 ms; fails after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** How far a promise got, without waiting for it. */
-export async function settledWithin<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<
-  | { status: 'fulfilled'; value: T }
-  | { status: 'rejected'; reason: unknown }
-  | { status: 'pending' }
-> {
-  let timer: NodeJS.Timeout | undefined;
-  const pending = new Promise<{ status: 'pending' }>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 'pending' }), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        (value) => ({ status: 'fulfilled' as const, value }),
-        (reason: unknown) => ({ status: 'rejected' as const, reason }),
-      ),
-      pending,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Pools and a store over a fresh, migrated schema, alive for one suite. */
 export interface MigratedStore {
   readonly schema: string;
   /** A privileged pool (the test server's superuser): seeds rows, bypassing row-level security. */
   readonly pool: pg.Pool;
-  /** A pool of the unprivileged {@link APP_ROLE}, which {@link MigratedStore.store} uses. */
+  /** A pool of the unprivileged `APP_ROLE` (`aa_test_app`), which {@link MigratedStore.store} uses. */
   readonly appPool: pg.Pool;
-  /** The store under test, connected as {@link APP_ROLE}. */
+  /** The store under test, connected as `APP_ROLE` (`aa_test_app`). */
   readonly store: PgPolicyStore;
 }
 

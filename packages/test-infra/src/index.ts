@@ -1,0 +1,23 @@
+export { ChildInstance, type ChildInstanceOptions, type ChildMessage } from './child-instance.js';
+export { FaultProxy, type FaultProxyOptions, type FaultProxyTarget } from './fault-proxy.js';
+export { type SettledWithin, settledWithin, waitUntil, withDeadline } from './polling.js';
+export {
+  APP_ROLE,
+  APP_URL,
+  createAppPool,
+  createPool,
+  dropSchema,
+  freshSchema,
+  grantAppRole,
+  PG_ADDRESS,
+  PG_URL,
+  postgresAvailable,
+} from './postgres-test-bed.js';
+export {
+  freshRedisDatabase,
+  REDIS_URL,
+  RedisTestBed,
+  type RedisTestBedOptions,
+  redisAvailable,
+  redisUrlOf,
+} from './redis-test-bed.js';
