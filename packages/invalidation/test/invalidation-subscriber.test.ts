@@ -6,7 +6,7 @@ import {
   type ConnectContext,
   type Continuity,
   INVALIDATION_ERROR_CODES,
-  type InvalidationError,
+  InvalidationError,
   InvalidationSubscriber,
   type InvalidationTransport,
   resolveSubscriberOptions,
@@ -189,6 +189,38 @@ describe('InvalidationSubscriber', () => {
     scheduler.advance(100);
     await flush();
     expect(transport.attempts[1]?.context).toMatchObject({ position: 3, reconnect: true });
+    await subscriber.close();
+  });
+
+  it('passes a skip event to no sink, yet moves past it and tells the connection', async () => {
+    const { transport, sink, subscriber } = subscribe();
+    await flush();
+    const connection = transport.open({ proven: true });
+    await subscriber.start();
+    const a = agent();
+    await flush();
+    connection.deliver(
+      { kind: 'skip', position: 1 },
+      { kind: 'invalidate', agentId: a, position: 2 },
+      { kind: 'skip', position: 3 },
+    );
+    await flush();
+    expect(sink.calls).toEqual([['invalidate', a]]);
+    expect(connection.acknowledged).toEqual([1, 2, 3]);
+    expect(subscriber.stats()).toMatchObject({ events: 3, invalidations: 1, clears: 0 });
+    await subscriber.close();
+  });
+
+  it('counts what a transport reports through context.report in stats().errors, and goes on', async () => {
+    const { transport, errors, subscriber } = subscribe();
+    await flush();
+    transport.open({ proven: true });
+    await subscriber.start();
+    const reported = new InvalidationError(INVALIDATION_ERROR_CODES.Sink, 'a callback threw');
+    transport.attempts[0]?.context.report(reported);
+    expect(errors).toEqual([reported]);
+    expect(subscriber.stats().errors).toBe(1);
+    expect(subscriber.state).toBe('connected');
     await subscriber.close();
   });
 
