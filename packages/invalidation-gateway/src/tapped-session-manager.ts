@@ -14,10 +14,7 @@ export class TappedSessionManager {
   readonly authority: string;
   #session: http2.ClientHttp2Session | undefined;
 
-  constructor(
-    options: ResolvedGatewayOptions,
-    connectTimeoutMs: number,
-  ) {
+  constructor(options: ResolvedGatewayOptions, connectTimeoutMs: number) {
     const { tls } = options;
     this.#inner = new Http2SessionManager(
       options.url,

@@ -1,11 +1,10 @@
+import { FaultProxy, TestGateway, waitUntil } from '@aa/test-infra';
 import { ManualScheduler } from '@aa/testing';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidationEventSchema } from '../src/generated/invalidation_pb.js';
 import { GATEWAY_ERROR_CODES, GatewayError, GatewayInvalidationSubscriber } from '../src/index.js';
-import { FakeGateway } from './support/fake-gateway.js';
-import { cachedAgent, errorLog, eventually } from './support/harness.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { cachedAgent, errorLog } from './support/harness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -20,13 +19,15 @@ const fastRetry = { reconnectDelayMs: 10, maxReconnectDelayMs: 20 } as const;
 const REAL_BOUND_MS = 3_000;
 
 async function setUp(options: { proxy?: boolean; scheduler?: ManualScheduler } = {}) {
-  const gateway = track(await FakeGateway.start());
-  const proxy = options.proxy ? track(await TcpProxy.start(gateway.port)) : undefined;
+  const gateway = track(await TestGateway.start());
+  const proxy = options.proxy
+    ? track(await FaultProxy.start({ host: '127.0.0.1', port: gateway.port }))
+    : undefined;
   const agent = await cachedAgent();
   const onError = errorLog();
   const subscriber = track(
     new GatewayInvalidationSubscriber({
-      url: proxy?.url ?? gateway.url,
+      url: proxy === undefined ? gateway.url : proxy.urlFor(gateway.url),
       assemblyId: 'asm-1',
       sink: agent.cache,
       onError,
@@ -38,7 +39,7 @@ async function setUp(options: { proxy?: boolean; scheduler?: ManualScheduler } =
   await agent.warm();
   // Some history, applied and acked, to resume after.
   for (let i = 0; i < 3; i++) gateway.invalidate('00000000-0000-4000-8000-000000000001');
-  await eventually(() => expect(gateway.acked('asm-1')).toBe(3));
+  await waitUntil(() => gateway.acked('asm-1') === 3, "gateway.acked('asm-1') to be 3");
   return { gateway, proxy, agent, onError, subscriber };
 }
 
@@ -48,15 +49,19 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     const port = gateway.port;
     await gateway.stop();
     agent.change(2); // changed while the gateway was down: nobody will ever announce it
-    const restarted = track(await FakeGateway.start({ port }));
+    const restarted = track(await TestGateway.start({ port }));
     const started = Date.now();
-    await eventually(async () => expect(await agent.served()).toBe(2), REAL_BOUND_MS);
+    await waitUntil(
+      async () => (await agent.served()) === 2,
+      'the cache to serve version 2',
+      REAL_BOUND_MS,
+    );
     expect(Date.now() - started).toBeLessThan(REAL_BOUND_MS);
     expect(subscriber.stats().clearCauses).toMatchObject({ start: 1, 'unproven-resume': 1 });
-    await eventually(() => expect(restarted.subscribers).toBe(1));
+    await waitUntil(() => restarted.subscribers === 1, 'restarted.subscribers to be 1');
     agent.change(3);
     restarted.invalidate(agent.id);
-    await eventually(async () => expect(await agent.served()).toBe(3));
+    await waitUntil(async () => (await agent.served()) === 3, 'the cache to serve version 3');
     expect(subscriber.lastSeq).toBe(1);
     expect(subscriber.stats().reconnects).toBe(1);
   });
@@ -75,7 +80,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
       ),
     );
     gateway.invalidate(other);
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
     expect(subscriber.stats().clearCauses).toEqual({ start: 1, 'sequence-restart': 1 });
     expect(subscriber.lastSeq).toBe(2);
   });
@@ -84,14 +89,17 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     const scheduler = new ManualScheduler();
     const { gateway, proxy, agent, subscriber } = await setUp({ proxy: true, scheduler });
     proxy?.cut();
-    await eventually(() => expect(subscriber.state).toBe('backoff'));
+    await waitUntil(() => subscriber.state === 'backoff', "subscriber.state to be 'backoff'");
     agent.change(2);
     gateway.invalidate(agent.id); // seq 4: pushed out of the ring by the next 1,024
     for (let i = 0; i < 1_024; i++) gateway.invalidate('00000000-0000-4000-8000-000000000001');
     scheduler.advance(20); // the backoff ends
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
     expect(subscriber.stats().clearCauses).toMatchObject({ 'sequence-jump': 1 });
-    await eventually(() => expect(subscriber.lastSeq).toBe(3 + 1 + 1_024));
+    await waitUntil(
+      () => subscriber.lastSeq === 3 + 1 + 1_024,
+      'subscriber.lastSeq to be 3 + 1 + 1_024',
+    );
   });
 
   it('the client lags and its live channel drops events: the jump clears (sequence-jump)', async () => {
@@ -101,7 +109,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     gateway.invalidate(agent.id); // dropped from the lagged channel
     for (let i = 0; i < 1_100; i++) gateway.invalidate('00000000-0000-4000-8000-000000000001');
     gateway.resume('asm-1');
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
     expect(subscriber.stats().clearCauses).toEqual({ start: 1, 'sequence-jump': 1 });
     expect(subscriber.stats().reconnects).toBe(0);
   });
@@ -111,7 +119,11 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     proxy?.cut();
     agent.change(2);
     gateway.invalidate(agent.id); // published while the client is away: replayed
-    await eventually(async () => expect(await agent.served()).toBe(2), REAL_BOUND_MS);
+    await waitUntil(
+      async () => (await agent.served()) === 2,
+      'the cache to serve version 2',
+      REAL_BOUND_MS,
+    );
     expect(gateway.requests.filter((r) => r.kind === 'initial').map((r) => r.seq)).toEqual([0, 3]);
     expect(subscriber.stats()).toMatchObject({ reconnects: 1, clearCauses: { start: 1 } });
     expect(subscriber.lastSeq).toBe(4);
@@ -119,13 +131,13 @@ describe('GatewayInvalidationSubscriber under faults', () => {
 
   it('a connection gone silent: the read deadline (heartbeatIntervalMs + connectTimeoutMs) reconnects, the replay catches up', async () => {
     const scheduler = new ManualScheduler();
-    const gateway = track(await FakeGateway.start());
-    const proxy = track(await TcpProxy.start(gateway.port));
+    const gateway = track(await TestGateway.start());
+    const proxy = track(await FaultProxy.start({ host: '127.0.0.1', port: gateway.port }));
     const agent = await cachedAgent();
     // An hour's interval: nothing but the manual clock moves the heartbeat.
     const subscriber = track(
       new GatewayInvalidationSubscriber({
-        url: proxy.url,
+        url: proxy.urlFor(gateway.url),
         assemblyId: 'asm-1',
         sink: agent.cache,
         scheduler,
@@ -140,9 +152,9 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     scheduler.advance(1_800_000); // an idle half interval: a PING
     // Answered: that read resolves empty and the next one sets its PING timer
     // and its deadline (the first read's deadline was cleared).
-    await eventually(() => expect(scheduler.pendingTimers).toBe(2));
+    await waitUntil(() => scheduler.pendingTimers === 2, 'scheduler.pendingTimers to be 2');
     const silentAt = scheduler.now();
-    proxy.silence();
+    proxy.goSilent({ onlyOpen: true }); // the reconnect gets through
     agent.change(2);
     gateway.invalidate(agent.id); // never arrives on the silent connection
     scheduler.advance(3_600_000 + 5_000 - 1);
@@ -150,20 +162,20 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     expect(subscriber.stats().disconnections).toBe(0);
     expect(await agent.served()).toBe(1); // stale, but still within the bound
     scheduler.advance(1);
-    await eventually(() => expect(subscriber.state).toBe('backoff'));
+    await waitUntil(() => subscriber.state === 'backoff', "subscriber.state to be 'backoff'");
     scheduler.advance(20);
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
     expect(scheduler.now() - silentAt).toBeLessThanOrEqual(3_600_000 + 5_000 + 20);
     expect(subscriber.stats()).toMatchObject({ reconnects: 1, clearCauses: { start: 1 } });
   });
 
   it('a connection gone silent, on the real clock: the unanswered PING ends it within heartbeatIntervalMs + connectTimeoutMs', async () => {
-    const gateway = track(await FakeGateway.start());
-    const proxy = track(await TcpProxy.start(gateway.port));
+    const gateway = track(await TestGateway.start());
+    const proxy = track(await FaultProxy.start({ host: '127.0.0.1', port: gateway.port }));
     const agent = await cachedAgent();
     const subscriber = track(
       new GatewayInvalidationSubscriber({
-        url: proxy.url,
+        url: proxy.urlFor(gateway.url),
         assemblyId: 'asm-1',
         sink: agent.cache,
         heartbeatIntervalMs: 200,
@@ -174,11 +186,15 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     );
     await subscriber.start();
     await agent.warm();
-    proxy.silence();
+    proxy.goSilent({ onlyOpen: true }); // the reconnect gets through
     agent.change(2);
     gateway.invalidate(agent.id);
     const started = Date.now();
-    await eventually(async () => expect(await agent.served()).toBe(2), REAL_BOUND_MS);
+    await waitUntil(
+      async () => (await agent.served()) === 2,
+      'the cache to serve version 2',
+      REAL_BOUND_MS,
+    );
     // 500 ms bound, plus a reconnect, the replay and a loaded machine's slack.
     expect(Date.now() - started).toBeLessThan(500 + 1_500);
     expect(subscriber.stats().disconnections).toBe(1);
@@ -187,7 +203,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
   it('wrong credentials: a typed error to onError, backoff, retries, no crash, and it recovers once accepted', async () => {
     const scheduler = new ManualScheduler();
     const tokens = new Map<string, string | null>([['good', null]]);
-    const gateway = track(await FakeGateway.start({ tokens }));
+    const gateway = track(await TestGateway.start({ tokens }));
     const agent = await cachedAgent();
     const onError = errorLog();
     const subscriber = track(
@@ -201,7 +217,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
         ...fastRetry,
       }),
     );
-    await eventually(() => expect(onError.errors).toHaveLength(1));
+    await waitUntil(() => onError.errors.length === 1, '1 error(s)');
     const [error] = onError.errors;
     expect(error?.code).toBe('AA_INVALIDATION_CONNECTION');
     expect(error?.cause).toBeInstanceOf(GatewayError);
@@ -210,7 +226,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
     expect(error?.message).toMatch(/Unauthenticated/);
     expect(subscriber.state).toBe('backoff');
     scheduler.advance(10); // the first backoff is 5–10 ms
-    await eventually(() => expect(onError.errors).toHaveLength(2));
+    await waitUntil(() => onError.errors.length === 2, '2 error(s)');
     expect(subscriber.stats()).toMatchObject({ connects: 0, failedAttempts: 2, clears: 0 });
     // The token is accepted now (rotated on the gateway's side).
     tokens.set('rotated-away', null);

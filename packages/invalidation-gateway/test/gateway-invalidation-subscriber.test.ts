@@ -5,20 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { L1Cache } from '@aa/cache';
 import { AgentId, OrgId, tenantInvalidationSink } from '@aa/core';
+import { TestGateway, waitUntil } from '@aa/test-infra';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decision } from '../src/generated/invalidation_pb.js';
 import { type GatewayApproval, GatewayInvalidationSubscriber } from '../src/index.js';
-import { FakeGateway } from './support/fake-gateway.js';
-import { cachedAgent, errorLog, eventually } from './support/harness.js';
+import { cachedAgent, errorLog } from './support/harness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function gatewayWith(options: Parameters<typeof FakeGateway.start>[0] = {}) {
-  const gateway = await FakeGateway.start(options);
+async function gatewayWith(options: Parameters<typeof TestGateway.start>[0] = {}) {
+  const gateway = await TestGateway.start(options);
   cleanups.push(() => gateway.stop());
   return gateway;
 }
@@ -41,9 +41,12 @@ describe('GatewayInvalidationSubscriber', () => {
     for (let version = 2; version <= 4; version++) {
       agent.change(version);
       gateway.invalidate(agent.id);
-      await eventually(async () => expect(await agent.served()).toBe(version));
+      await waitUntil(
+        async () => (await agent.served()) === version,
+        `the cache to serve version ${version}`,
+      );
     }
-    await eventually(() => expect(gateway.acked('asm-1')).toBe(3));
+    await waitUntil(() => gateway.acked('asm-1') === 3, "gateway.acked('asm-1') to be 3");
     expect(gateway.requests.filter((r) => r.kind === 'ack').map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(subscriber.lastSeq).toBe(3);
     expect(subscriber.stats()).toMatchObject({
@@ -64,7 +67,7 @@ describe('GatewayInvalidationSubscriber', () => {
     await agent.warm();
     agent.change(2);
     gateway.invalidate('');
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
     expect(subscriber.stats().clearCauses).toEqual({ start: 1, published: 1 });
   });
 
@@ -107,7 +110,7 @@ describe('GatewayInvalidationSubscriber', () => {
     approve('req-2', Decision.APPROVED);
     agent.change(2);
     gateway.invalidate(agent.id);
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
     expect(seen).toEqual([
       { requestId: 'boom', decision: 'denied', seq: 1 },
       { requestId: 'req-2', decision: 'approved', seq: 2 },
@@ -115,7 +118,7 @@ describe('GatewayInvalidationSubscriber', () => {
     expect(onError.errors.map((e) => e.code)).toEqual(['AA_INVALIDATION_SINK']);
     expect(onError.errors[0]?.cause).toBeInstanceOf(Error);
     expect(subscriber.stats().errors).toBe(1);
-    await eventually(() => expect(gateway.acked('asm-1')).toBe(3));
+    await waitUntil(() => gateway.acked('asm-1') === 3, "gateway.acked('asm-1') to be 3");
     expect(subscriber.stats().clearCauses).toEqual({ start: 1 });
   });
 
@@ -141,7 +144,7 @@ describe('GatewayInvalidationSubscriber', () => {
     agent.change(2);
     gateway.sendRawNext(bytes);
     gateway.invalidate(agent.id);
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
     expect(subscriber.stats()).toMatchObject({
       malformed: 1,
       clearCauses: { start: 1, malformed: 1 },
@@ -150,8 +153,8 @@ describe('GatewayInvalidationSubscriber', () => {
     // The stream goes on after it.
     agent.change(3);
     gateway.invalidate(agent.id);
-    await eventually(async () => expect(await agent.served()).toBe(3));
-    await eventually(() => expect(gateway.acked('asm-1')).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 3, 'the cache to serve version 3');
+    await waitUntil(() => gateway.acked('asm-1') === 2, "gateway.acked('asm-1') to be 2");
   });
 
   it('keeps a tenant-keyed cache fresh through tenantInvalidationSink, hearing only its tenant', async () => {
@@ -176,7 +179,10 @@ describe('GatewayInvalidationSubscriber', () => {
     store.insert(id, samplePolicy(2), { orgId: org });
     gateway.invalidate(id, 'team-b'); // another tenant's event: not for this subscriber
     gateway.invalidate(id, 'team-a');
-    await eventually(async () => expect((await cache.get(key)).version).toBe(2));
+    await waitUntil(
+      async () => (await cache.get(key)).version === 2,
+      'the cache to serve version 2',
+    );
     expect(subscriber.stats().events).toBe(1);
   });
 
@@ -219,7 +225,7 @@ describe('GatewayInvalidationSubscriber', () => {
     await agent.warm();
     agent.change(2);
     gateway.invalidate(agent.id);
-    await eventually(async () => expect(await agent.served()).toBe(2));
+    await waitUntil(async () => (await agent.served()) === 2, 'the cache to serve version 2');
 
     // Without the CA, the certificate is refused: no subscription, a reported error.
     const onError = errorLog();
@@ -229,7 +235,7 @@ describe('GatewayInvalidationSubscriber', () => {
       sink: agent.cache,
       onError,
     });
-    await eventually(() => expect(onError.errors.length).toBeGreaterThan(0));
+    await waitUntil(() => onError.errors.length > 0, 'an error');
     expect(untrusting.connected).toBe(false);
   }, 30_000);
 });

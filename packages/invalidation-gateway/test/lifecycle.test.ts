@@ -1,9 +1,9 @@
 import * as net from 'node:net';
 import type { AgentId, InvalidationSink } from '@aa/core';
+import { TestGateway, waitUntil } from '@aa/test-infra';
 import { describe, expect, it } from 'vitest';
 import { GatewayInvalidationSubscriber } from '../src/index.js';
-import { FakeGateway } from './support/fake-gateway.js';
-import { cachedAgent, eventually } from './support/harness.js';
+import { cachedAgent } from './support/harness.js';
 
 const resources = () => process.getActiveResourcesInfo();
 /** The resources active now that were not before (the runner's own timers come and go). */
@@ -48,7 +48,7 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
   });
 
   it('survives a sink that closes the subscriber from invalidate()', async () => {
-    const gateway = await FakeGateway.start();
+    const gateway = await TestGateway.start();
     let subscriber: GatewayInvalidationSubscriber | undefined;
     let closing: Promise<void> | undefined;
     const calls: string[] = [];
@@ -64,7 +64,7 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
     const agent = await cachedAgent();
     gateway.invalidate(agent.id);
     gateway.invalidate(agent.id);
-    await eventually(() => expect(closing).toBeDefined());
+    await waitUntil(() => closing !== undefined, 'the sink to close the subscriber');
     await closing;
     expect(calls).toEqual([agent.id]); // nothing after close
     expect(subscriber.state).toBe('closed');
@@ -89,18 +89,23 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
       sink: agent.cache,
       connectTimeoutMs: 1_000,
     });
-    await eventually(() => expect(sockets.size).toBe(1));
+    await waitUntil(() => sockets.size === 1, 'the peer to accept the connection');
     expect(subscriber.state).toBe('connecting');
     await subscriber.close();
     await expect(subscriber.start()).rejects.toMatchObject({ code: 'AA_INVALIDATION_CLOSED' });
-    await eventually(() => expect([...sockets].every((socket) => socket.closed)).toBe(true));
+    await waitUntil(
+      () => [...sockets].every((socket) => socket.closed),
+      'the peer to see the socket close',
+    );
     await new Promise<void>((resolve) => hung.close(() => resolve()));
-    await eventually(() => expect(leftSince(before)).toEqual([]));
+    await waitUntil(() => leftSince(before).length === 0, 'no resource left').catch(() =>
+      expect(leftSince(before)).toEqual([]),
+    );
   }, 10_000);
 
   it('leaves no socket or timer behind after close()', async () => {
     const before = resources();
-    const gateway = await FakeGateway.start();
+    const gateway = await TestGateway.start();
     const agent = await cachedAgent();
     const subscriber = new GatewayInvalidationSubscriber({
       url: gateway.url,
@@ -110,10 +115,12 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
     });
     await subscriber.start();
     gateway.invalidate(agent.id);
-    await eventually(() => expect(subscriber.lastSeq).toBe(1));
+    await waitUntil(() => subscriber.lastSeq === 1, 'subscriber.lastSeq to be 1');
     await subscriber.close();
-    await eventually(() => expect(gateway.subscribers).toBe(0));
+    await waitUntil(() => gateway.subscribers === 0, 'gateway.subscribers to be 0');
     await gateway.stop();
-    await eventually(() => expect(leftSince(before)).toEqual([]));
+    await waitUntil(() => leftSince(before).length === 0, 'no resource left').catch(() =>
+      expect(leftSince(before)).toEqual([]),
+    );
   });
 });

@@ -21,3 +21,4 @@ export {
   redisAvailable,
   redisUrlOf,
 } from './redis-test-bed.js';
+export { TestGateway, type TestGatewayOptions, type TestGatewayPayload } from './test-gateway.js';

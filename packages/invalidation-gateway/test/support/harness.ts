@@ -47,23 +47,3 @@ export function errorLog(): ((error: InvalidationError) => void) & {
   const errors: InvalidationError[] = [];
   return Object.assign((error: InvalidationError) => void errors.push(error), { errors });
 }
-
-/**
- * Waits (bounded) until `check` passes, polling every 5 ms. Not `vi.waitFor`:
- * its timer outlives a quick success, and the handle checks would see it.
- */
-export async function eventually(
-  check: () => unknown | Promise<unknown>,
-  timeout = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() >= deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

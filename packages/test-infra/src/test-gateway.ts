@@ -5,29 +5,32 @@ import {
   InvalidationEventSchema,
   type SubscribeRequest,
   SubscribeRequestSchema,
-} from '../../src/generated/invalidation_pb.js';
+} from '../../invalidation-gateway/src/generated/invalidation_pb.js';
+// A relative import, not a dependency on @aa/invalidation-gateway: that package's
+// tests depend on this one, and the workspace graph must stay acyclic. Only the
+// generated messages are shared (the wire contract), never the client's code.
 
-/**
- * A real gRPC server (grpc-js, an implementation independent of the client's
- * Connect) with the gateway's invalidation semantics, as upstream-interop.md
- * section 4 states them: one slot per (tenant, assembly_id), kept across
- * reconnects and numbered from 1; a replay ring of the last `ringSize` events,
- * replayed after `last_seq_seen` on subscribe and trimmed by acks; a live
- * channel that drops events once `lagCapacity` are queued (the subscriber is
- * "lagged"); token authentication (`x-aa-credential-token` or
- * `authorization: Bearer`). All of it in memory: a new instance on the same
- * port is a restarted gateway.
- */
-export interface FakeGatewayOptions {
-  /** token → tenant (`null`: a caller with no tenant, global events only). */
+/** Settings of {@link TestGateway.start}. */
+export interface TestGatewayOptions {
+  /**
+   * token → tenant (`null`: a caller with no tenant, global events only).
+   * Without it every caller is accepted, tenantless.
+   * @default undefined
+   */
   readonly tokens?: ReadonlyMap<string, string | null>;
+  /** The port to listen on; `0` for any free one. @default 0 */
   readonly port?: number;
+  /** A certificate and key (PEM) to serve TLS with. @default cleartext HTTP/2 */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** How many events each slot's replay ring keeps. @default 1_024 */
   readonly ringSize?: number;
+  /** How many live events a paused (lagging) channel queues before it drops the oldest. @default 1_024 */
   readonly lagCapacity?: number;
 }
 
-type Payload = InvalidationEvent['payload'];
+/** One event's payload, as {@link TestGateway.publish} takes it (`{ case: undefined }`: none). */
+export type TestGatewayPayload = InvalidationEvent['payload'];
+type Payload = TestGatewayPayload;
 
 interface Live {
   readonly call: grpc.ServerDuplexStream<SubscribeRequest, InvalidationEvent>;
@@ -47,10 +50,30 @@ interface Slot {
 const encodeEvent = (event: InvalidationEvent | Uint8Array): Buffer =>
   Buffer.from(event instanceof Uint8Array ? event : toBinary(InvalidationEventSchema, event));
 
-export class FakeGateway {
+/**
+ * A real gRPC server (grpc-js, an implementation independent of the client's
+ * Connect) with the Agent Assembly gateway's invalidation semantics, as
+ * upstream-interop.md section 4 states them: one slot per (tenant,
+ * assembly_id), kept across reconnects and numbered from 1; a replay ring of
+ * the last `ringSize` events, replayed after `last_seq_seen` on subscribe
+ * (with the headers, before anything live) and trimmed by acks; a live channel
+ * that drops events once `lagCapacity` are queued (the subscriber is
+ * "lagged"); token authentication (`x-aa-credential-token` or
+ * `authorization: Bearer`). All of it in memory: a new instance on the same
+ * port is a restarted gateway. The gateway tests and `pnpm bench:propagation`
+ * run against it; it is never published.
+ *
+ * @example
+ * const gateway = await TestGateway.start();
+ * const subscriber = new GatewayInvalidationSubscriber({ url: gateway.url, assemblyId: 'a', sink });
+ * await subscriber.start();
+ * gateway.invalidate(agentId); // seq 1, to every slot
+ * await gateway.stop();
+ */
+export class TestGateway {
   readonly #server = new grpc.Server();
   readonly #slots = new Map<string, Slot>();
-  readonly #options: FakeGatewayOptions;
+  readonly #options: TestGatewayOptions;
   readonly #ringSize: number;
   readonly #lagCapacity: number;
   readonly #rawNext: Uint8Array[] = [];
@@ -61,25 +84,28 @@ export class FakeGateway {
     readonly kind: string;
     readonly seq: number;
   }[] = [];
+  /** The metadata (headers) of every `Subscribe` call received, for assertions. */
   readonly metadata: Record<string, string>[] = [];
 
-  private constructor(options: FakeGatewayOptions) {
+  private constructor(options: TestGatewayOptions) {
     this.#options = options;
     this.#ringSize = options.ringSize ?? 1_024;
     this.#lagCapacity = options.lagCapacity ?? 1_024;
   }
 
   /** Starts a gateway on `options.port` (0: any free one). */
-  static async start(options: FakeGatewayOptions = {}): Promise<FakeGateway> {
-    const gateway = new FakeGateway(options);
+  static async start(options: TestGatewayOptions = {}): Promise<TestGateway> {
+    const gateway = new TestGateway(options);
     await gateway.#listen();
     return gateway;
   }
 
+  /** The port it listens on. */
   get port(): number {
     return this.#port;
   }
 
+  /** `http://127.0.0.1:<port>` (`https://` with TLS): the subscriber's `url`. */
   get url(): string {
     return `${this.#options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${this.#port}`;
   }
@@ -130,6 +156,7 @@ export class FakeGateway {
     for (const live of this.#slots.get(slotKey(tenant, assemblyId))?.live ?? []) live.paused = true;
   }
 
+  /** Undoes {@link pause}: the queued events (what was not dropped) go out, in order. */
   resume(assemblyId: string, tenant: string | null = null): void {
     for (const live of this.#slots.get(slotKey(tenant, assemblyId))?.live ?? []) {
       live.paused = false;
@@ -146,6 +173,7 @@ export class FakeGateway {
     }
   }
 
+  /** Stops at once, as a crash does: every stream and connection is cut. */
   async stop(): Promise<void> {
     this.#server.forceShutdown();
   }
