@@ -11,8 +11,9 @@
  * - `sequence-jump`: a sequence number past the next one: the replay ring
  *   overflowed while the subscriber was away, or its live channel lagged and
  *   dropped events.
- * - `unproven-resume`: after a reconnect the gateway replayed nothing within
- *   `resumeGraceMs`, so nothing proves that no event was missed (a restarted
+ * - `unproven-resume`: after a reconnect the gateway replayed nothing (no event
+ *   before its answer to a PING sent once the stream was open, or within
+ *   `resumeGraceMs`), so nothing proves that no event was missed (a restarted
  *   gateway replays nothing too).
  * - `malformed`: an event that does not parse (an unknown payload, an agent id
  *   that is not a UUID); the subscriber never guesses.

@@ -88,20 +88,24 @@ export class GatewayConnection implements TransportConnection<number> {
 
   /**
    * Resolves once the gateway has taken the subscription (the stream's headers,
-   * sent after it registered the subscriber) and, on a resume, once the first
-   * replayed event has shown whether the numbering goes on from `position`.
+   * sent after it registered the subscriber) and, on a resume, once the replay
+   * has shown whether the numbering goes on from `position`: its first event
+   * is `position + 1` (proven), or another number, or there is no replay
+   * (not proven, and the subscriber clears).
    */
   async opened(): Promise<void> {
     await this.#until(() => this.#headers || this.#inbox.length > 0);
-    const position = this.#context.position;
-    if (position === undefined) return;
-    const replayed = await this.#until(() => this.#inbox.length > 0, this.#options.resumeGraceMs);
-    const first = replayed ? seqOf(this.#inbox[0]) : undefined;
+    const { position, reconnect } = this.#context;
+    // The first subscription proves nothing: the subscriber clears ('start').
+    if (position === undefined && !reconnect) return;
+    // No event applied yet: `last_seq_seen` 0 asked for the numbering from 1.
+    const last = position ?? 0;
+    const first = await this.#firstReplayed();
     const cause =
-      first === undefined ? GATEWAY_CLEAR_CAUSES.unprovenResume : sequenceGap(position, first);
+      first === undefined ? GATEWAY_CLEAR_CAUSES.unprovenResume : sequenceGap(last, first);
     if (cause === undefined) {
       this.#continuity = { proven: true };
-      this.#last = position;
+      this.#last = last;
     } else {
       this.#continuity = { proven: false, cause };
     }
@@ -248,6 +252,46 @@ export class GatewayConnection implements TransportConnection<number> {
     } catch (error) {
       failed(error);
     }
+  }
+
+  /**
+   * The sequence number of the replay's first event, or `undefined` when the
+   * gateway replays nothing. The gateway writes its replay as it takes the
+   * subscription, with the headers; frames it sent before it read a PING reach
+   * us before its answer to it (one connection, in order). So once a PING sent
+   * after the headers is answered and no event has come, none is coming: this
+   * needs no timer, and holds under any scheduler. `resumeGraceMs` bounds the
+   * wait when the answer is slow (no replay is presumed then: a clear, never a
+   * loss).
+   */
+  #firstReplayed(): Promise<number | undefined> {
+    const first = (): number | undefined =>
+      this.#inbox.length > 0 ? (seqOf(this.#inbox[0]) ?? 0) : undefined;
+    if (this.#inbox.length > 0) return Promise.resolve(first());
+    const { scheduler } = this.#context;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        scheduler.clearTimeout(timer);
+        this.#listeners.delete(check);
+        outcome();
+      };
+      const check = (): void => {
+        if (this.#inbox.length > 0) settle(() => resolve(first()));
+        else if (this.#failure !== undefined) settle(() => reject(this.#failure));
+        else this.#listeners.add(check);
+      };
+      const timer = scheduler.setTimeout(
+        () => settle(() => resolve(undefined)),
+        this.#options.resumeGraceMs,
+      );
+      // An event that came with the answer is still being decoded (Connect's
+      // stream is async): one turn of the event loop lets it reach the inbox.
+      this.#ping(() => setImmediate(() => settle(() => resolve(first()))));
+      check();
+    });
   }
 
   #ping(answered: () => void): void {

@@ -55,12 +55,14 @@ export interface GatewayInvalidationOptions extends SubscriberOptions {
    */
   readonly onApproval?: ((approval: GatewayApproval) => unknown) | undefined;
   /**
-   * After a reconnect, how long to wait, in milliseconds, for the gateway's
+   * After a reconnect, the longest wait, in milliseconds, for the gateway's
    * replay to begin once the stream is open. The first replayed event proves
-   * continuity (it is `lastSeq + 1`) or disproves it; if none comes in time the
-   * subscriber clears (`'unproven-resume'`), since a gateway that restarted
-   * replays nothing either. The gateway sends its replay right behind the
-   * stream's headers, so this needs to cover a little jitter, not a round trip.
+   * continuity (it is `lastSeq + 1`) or disproves it. The gateway sends its
+   * replay with the stream's headers, so the client PINGs once the headers are
+   * in: an answer with no event before it means no replay, and the subscriber
+   * clears (`'unproven-resume'`), since a gateway that restarted replays
+   * nothing either. This bounds the wait when that answer is slow; a wait cut
+   * short costs a clear, never a lost invalidation.
    *
    * @default 250
    */
