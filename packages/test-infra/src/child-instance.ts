@@ -21,6 +21,8 @@ export interface ChildMessage {
   readonly message?: string;
   /** `ready`: a process id the child wants known (its database backend, say). */
   readonly pid?: number;
+  /** `ready`: the port a server child listens on. */
+  readonly port?: number;
 }
 
 /** Settings of a {@link ChildInstance}. */
@@ -161,9 +163,27 @@ export class ChildInstance {
     }
   }
 
-  /** Kills the child if it is still running. */
-  kill(): void {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill();
+  /**
+   * Kills the child if it is still running; see {@link exited} to wait for it.
+   * @param signal - `'SIGTERM'` unless given; `'SIGKILL'` for a crash, when
+   *   none of the child's own code runs.
+   */
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill(signal);
+  }
+
+  /**
+   * Resolves once the child has exited (at once if it has), with how.
+   * @throws when it has not exited within `timeoutMs`.
+   */
+  exited(
+    timeoutMs = 10_000,
+  ): Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }> {
+    return withDeadline(
+      this.#exited.then(() => this.#exit ?? { code: null, signal: null }),
+      timeoutMs,
+      'the child to exit',
+    );
   }
 
   #wake(): void {
