@@ -65,7 +65,11 @@ export async function runTransport(setup: TransportSetup): Promise<TransportRun>
       throw new Error(`the ${transport} listener did not load agent ${id} within ${timeoutMs} ms`);
     }
     const started = wallClock();
-    latest.set(id, await store.putPolicy(id, samplePolicy(0)));
+    // The document's own version, which a read serves (the row's
+    // policy_version, putPolicy's answer, is numbered apart from it).
+    const version = (latest.get(id) ?? 0) + 1;
+    await store.putPolicy(id, samplePolicy(version));
+    latest.set(id, version);
     const committed = wallClock();
     if (transport === 'redis') await publisher.publish(id);
     const applied = await listener.next(
