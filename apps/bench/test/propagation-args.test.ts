@@ -56,6 +56,14 @@ describe('formatPropagation()', () => {
     expect(runSucceeded(run({}))).toBe(true);
   });
 
+  it('reports the gateway transport in its own row, next to the others', () => {
+    const report = formatPropagation([run({}), run({ transport: 'gateway' })], 'machine');
+    expect(report).toContain(
+      '| Agent Assembly gateway (gRPC) | 4 | 4 | 2.50 | 10.00 | 10.00 | 6.50 |',
+    );
+    expect(report).toContain('OK: Agent Assembly gateway (gRPC)');
+  });
+
   it('fails a run that lost an invalidation or left a stale copy', () => {
     const lossy = run({ transport: 'postgres', lost: 1, afterCommitMs: [1, 2, 3] });
     expect(runSucceeded(lossy)).toBe(false);

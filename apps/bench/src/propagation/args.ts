@@ -17,12 +17,14 @@ export interface PropagationArgs {
 export const USAGE = `Usage: pnpm bench:propagation [--rounds N] [--timeout-ms MS] [--json]
 
 Measures how long a policy change takes to reach another process's L1Cache, for
-each invalidation transport: PostgreSQL LISTEN/NOTIFY (PgInvalidationSubscriber)
-and Redis Streams (RedisInvalidationSubscriber). A writer here commits each
-change with PgPolicyStore.putPolicy (and, for Redis, then publishes it); a
-listener in a child process, with its own cache over the same store, reports the
-moment it applied the invalidation. Needs PostgreSQL (AA_PG_URL) and Redis
-(AA_REDIS_URL); exits 1 if any invalidation never arrives.
+each invalidation transport: PostgreSQL LISTEN/NOTIFY (PgInvalidationSubscriber),
+Redis Streams (RedisInvalidationSubscriber) and the Agent Assembly gateway's gRPC
+stream (GatewayInvalidationSubscriber, against the in-process test gateway). A
+writer here commits each change with PgPolicyStore.putPolicy (and, for Redis,
+then publishes it; for the gateway, then sends it); a listener in a child
+process, with its own cache over the same store, reports the moment it applied
+the invalidation. Needs PostgreSQL (AA_PG_URL) and Redis (AA_REDIS_URL); exits 1
+if any invalidation never arrives.
 
   --rounds N        measured changes per transport, 1..100000      (default 200)
   --timeout-ms MS   how long one invalidation may take, 10..60000  (default 2000)

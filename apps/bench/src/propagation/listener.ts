@@ -6,6 +6,7 @@
  */
 import { L1Cache } from '@aa/cache';
 import { AgentId, type InvalidationSink, type PolicyDocument } from '@aa/core';
+import { GatewayInvalidationSubscriber } from '@aa/invalidation-gateway';
 import { RedisInvalidationSubscriber, redisUrlFromEnv } from '@aa/invalidation-redis';
 import { PgInvalidationSubscriber, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
 import pg from 'pg';
@@ -15,8 +16,14 @@ const {
   AA_BENCH_TRANSPORT: transport,
   AA_BENCH_SCHEMA: schema,
   AA_BENCH_STREAM_KEY: key,
+  AA_BENCH_GATEWAY_URL: gatewayUrl,
 } = process.env;
-if (schema === undefined || key === undefined || process.send === undefined) {
+if (
+  schema === undefined ||
+  key === undefined ||
+  gatewayUrl === undefined ||
+  process.send === undefined
+) {
   throw new Error('started by the propagation bench: needs AA_BENCH_* variables and IPC');
 }
 const send = (message: FromListener) => process.send?.(message);
@@ -45,7 +52,14 @@ const onError = (error: Error) => send({ type: 'error', message: error.message }
 const subscriber =
   transport === 'postgres'
     ? new PgInvalidationSubscriber({ connection: pgUrlFromEnv(), schema, sink, onError })
-    : new RedisInvalidationSubscriber({ url: redisUrlFromEnv(), key, sink, onError });
+    : transport === 'gateway'
+      ? new GatewayInvalidationSubscriber({
+          url: gatewayUrl,
+          assemblyId: 'bench-listener',
+          sink,
+          onError,
+        })
+      : new RedisInvalidationSubscriber({ url: redisUrlFromEnv(), key, sink, onError });
 
 process.on('message', (message: ToListener) => {
   if (message.type === 'close') {

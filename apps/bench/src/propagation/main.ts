@@ -3,6 +3,7 @@ import { arch, cpus, platform } from 'node:os';
 import { AgentId } from '@aa/core';
 import { RedisInvalidationPublisher, redisUrlFromEnv } from '@aa/invalidation-redis';
 import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
+import { TestGateway } from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -62,6 +63,9 @@ async function measure(args: PropagationArgs): Promise<TransportRun[]> {
   });
   pool.on('error', () => {});
   const publisher = new RedisInvalidationPublisher({ url: redisUrlFromEnv(), key });
+  // The gateway the `gateway` listener subscribes to: the test gateway of
+  // @aa/test-infra (grpc-js, the upstream gateway's semantics), in this process.
+  const gateway = await TestGateway.start();
   try {
     await migrate(pool, { schema });
     const store = new PgPolicyStore(pool, { schema });
@@ -77,6 +81,7 @@ async function measure(args: PropagationArgs): Promise<TransportRun[]> {
         AA_BENCH_TRANSPORT: transport,
         AA_BENCH_SCHEMA: schema,
         AA_BENCH_STREAM_KEY: key,
+        AA_BENCH_GATEWAY_URL: gateway.url,
       });
       try {
         if ((await listener.next((m) => m.type === 'ready', 20_000)) === undefined) {
@@ -84,7 +89,9 @@ async function measure(args: PropagationArgs): Promise<TransportRun[]> {
             `the ${transport} listener did not become ready within 20 s: ${listener.problems.join(' | ')}`,
           );
         }
-        runs.push(await runTransport({ transport, listener, store, publisher, agents, ...args }));
+        runs.push(
+          await runTransport({ transport, listener, store, publisher, gateway, agents, ...args }),
+        );
         await listener.close();
       } finally {
         listener.kill();
@@ -92,6 +99,7 @@ async function measure(args: PropagationArgs): Promise<TransportRun[]> {
     }
     return runs;
   } finally {
+    await gateway.stop();
     await publisher.close();
     await cleanUp(pool, schema, key);
     await pool.end();

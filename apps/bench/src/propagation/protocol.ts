@@ -1,13 +1,14 @@
 /** The invalidation transports the bench compares. */
-export type Transport = 'postgres' | 'redis';
+export type Transport = 'postgres' | 'redis' | 'gateway';
 
 /** Every transport, in report order. */
-export const TRANSPORTS: readonly Transport[] = ['postgres', 'redis'];
+export const TRANSPORTS: readonly Transport[] = ['postgres', 'redis', 'gateway'];
 
 /** What each transport is called in the report. */
 export const TRANSPORT_LABELS: Readonly<Record<Transport, string>> = {
   postgres: 'PostgreSQL LISTEN/NOTIFY',
   redis: 'Redis Streams',
+  gateway: 'Agent Assembly gateway (gRPC)',
 };
 
 /** Parent → listener: load `id` into the cache (`prime`), read it (`get`), or shut down. */
@@ -37,6 +38,8 @@ export interface ListenerEnv {
   readonly AA_BENCH_TRANSPORT: Transport;
   readonly AA_BENCH_SCHEMA: string;
   readonly AA_BENCH_STREAM_KEY: string;
+  /** The gateway's URL (`http://127.0.0.1:<port>`), for the `gateway` transport. */
+  readonly AA_BENCH_GATEWAY_URL: string;
 }
 
 /**

@@ -48,7 +48,9 @@ export function formatPropagation(runs: readonly TransportRun[], machine: string
     '',
     'Milliseconds from the writer seeing its commit acknowledged (`putPolicy` resolved) to the ' +
       "other process's `L1Cache` having dropped its copy. For Redis Streams this includes the " +
-      '`publish()` (one `XADD` round trip) the writer issues after the commit; a LISTEN/NOTIFY ' +
+      '`publish()` (one `XADD` round trip) the writer issues after the commit. The gateway ' +
+      "(the test gateway, in the writer's process) sends its event right after the commit, so " +
+      'its figure runs from the moment the server sends the event. A LISTEN/NOTIFY ' +
       'notification leaves the server at the commit itself, so it can arrive before the ' +
       `writer hears back. ${WARMUP_ROUNDS} warm-up rounds per transport are not counted. The last ` +
       'column counts from the start of the write transaction instead.',

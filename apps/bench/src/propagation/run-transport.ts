@@ -1,6 +1,7 @@
 import type { AgentId } from '@aa/core';
 import type { RedisInvalidationPublisher } from '@aa/invalidation-redis';
 import type { PgPolicyStore } from '@aa/storage-postgres';
+import type { TestGateway } from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import type { ListenerProcess } from './listener-process.js';
 import { type FromListener, type Transport, wallClock } from './protocol.js';
@@ -34,6 +35,8 @@ export interface TransportSetup {
   readonly store: PgPolicyStore;
   /** For `redis`: announces each change after its commit. */
   readonly publisher: RedisInvalidationPublisher;
+  /** For `gateway`: the gateway the listener subscribes to, which sends each change after its commit. */
+  readonly gateway: TestGateway;
   readonly agents: readonly AgentId[];
   readonly rounds: number;
   readonly timeoutMs: number;
@@ -45,13 +48,14 @@ const isGot = (message: FromListener) => message.type === 'got';
 /**
  * Runs warm-up plus `rounds` rounds, one change each, cycling through `agents`.
  * A round: the listener loads the agent into its cache; the writer commits a
- * new version (`putPolicy`, which also NOTIFYs), and for Redis publishes it;
+ * new version (`putPolicy`, which also NOTIFYs), and for Redis publishes it,
+ * for the gateway sends it;
  * the round ends when the listener reports the invalidation applied, or after
  * `timeoutMs`. Finally the listener reads every agent once more, and each must
  * be at the last version written.
  */
 export async function runTransport(setup: TransportSetup): Promise<TransportRun> {
-  const { transport, listener, store, publisher, agents, rounds, timeoutMs } = setup;
+  const { transport, listener, store, publisher, gateway, agents, rounds, timeoutMs } = setup;
   const afterCommitMs: number[] = [];
   const afterWriteStartMs: number[] = [];
   const latest = new Map<AgentId, number>();
@@ -72,6 +76,8 @@ export async function runTransport(setup: TransportSetup): Promise<TransportRun>
     latest.set(id, version);
     const committed = wallClock();
     if (transport === 'redis') await publisher.publish(id);
+    // The gateway runs in this process: the event is sent now, right after the commit.
+    if (transport === 'gateway') gateway.invalidate(id);
     const applied = await listener.next(
       (message): message is Extract<FromListener, { type: 'invalidated' }> =>
         message.type === 'invalidated' && message.id === id,
