@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CliArgsError, parseCliArgs, wholeNumberFlag } from './cli.js';
+import { CliArgsError, parseCliArgs, wholeNumberFlag } from './lib/args.js';
 
 /** Where the burst's loads go: the in-memory store, or a real PostgreSQL store. */
 export type BenchSource = 'memory' | 'postgres';

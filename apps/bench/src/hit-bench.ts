@@ -2,7 +2,7 @@ import { L1Cache } from '@aa/cache';
 import type { AgentId, PolicyDocument } from '@aa/core';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
 import { burstAgentId } from './burst.js';
-import { median } from './statistics.js';
+import { median } from './lib/statistics.js';
 
 /** One measured operation, against the baseline it is compared with. */
 export interface HitMeasurement {

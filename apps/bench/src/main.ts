@@ -1,8 +1,8 @@
 import { arch, cpus, platform } from 'node:os';
 import { type BenchArgs, parseBenchArgs, USAGE } from './args.js';
 import { runBurst } from './burst.js';
-import { CliArgsError } from './cli.js';
 import { DEFAULT_HIT_SETTINGS, runHitBench } from './hit-bench.js';
+import { CliArgsError } from './lib/args.js';
 import { runPostgresBurst } from './postgres-source.js';
 import { formatBurst, formatHits, formatPostgresBurst } from './report.js';
 

@@ -1,16 +1,7 @@
 import type { BurstResult } from './burst.js';
 import type { HitBenchSettings, HitMeasurement } from './hit-bench.js';
+import { markdownTable } from './lib/markdown-table.js';
 import type { PostgresBurstResult } from './postgres-source.js';
-
-/** A GitHub-flavoured markdown table; the first column is left-aligned, the rest right. */
-export function markdownTable(
-  headers: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  const rule = headers.map((_, index) => (index === 0 ? '---' : '---:'));
-  return [line(headers), line(rule), ...rows.map(line)].join('\n');
-}
 
 const ms = (value: number) => value.toFixed(1);
 const count = (value: number) => value.toLocaleString('en-US');

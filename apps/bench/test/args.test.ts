@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../src/args.js';
-import { CliArgsError } from '../src/cli.js';
+import { CliArgsError } from '../src/lib/args.js';
 
 describe('parseBenchArgs()', () => {
   it('defaults to 100 callers of one key and a 50 ms load from the in-memory store', () => {

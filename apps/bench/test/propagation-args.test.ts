@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliArgsError } from '../src/cli.js';
+import { CliArgsError } from '../src/lib/args.js';
 import { parsePropagationArgs } from '../src/propagation/args.js';
 import { formatPropagation, runSucceeded } from '../src/propagation/report.js';
 import type { TransportRun } from '../src/propagation/run-transport.js';

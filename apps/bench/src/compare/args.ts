@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCliArgs, wholeNumberFlag } from '../cli.js';
+import { parseCliArgs, wholeNumberFlag } from '../lib/args.js';
 import { PEER_IDS, type PeerId } from './peers/catalog.js';
 import type { WorkerLoader } from './worker-launcher.js';
 import { WORKLOAD_IDS, type WorkloadId } from './workloads/case-params.js';

@@ -6,7 +6,7 @@ import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
 import { samplePolicy } from '@aa/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { CliArgsError } from '../cli.js';
+import { CliArgsError } from '../lib/args.js';
 import { type PropagationArgs, parsePropagationArgs, USAGE } from './args.js';
 import { ListenerProcess } from './listener-process.js';
 import { TRANSPORTS } from './protocol.js';

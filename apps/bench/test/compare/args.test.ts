@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CliArgsError } from '../../src/cli.js';
 import { parseCompareArgs } from '../../src/compare/args.js';
 import { PEER_IDS } from '../../src/compare/peers/catalog.js';
 import { WORKLOAD_IDS } from '../../src/compare/workloads/case-params.js';
+import { CliArgsError } from '../../src/lib/args.js';
 
 describe('parseCompareArgs()', () => {
   it('runs every workload against every peer by default', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliArgsError } from '../../src/cli.js';
+import { CliArgsError } from '../../src/lib/args.js';
 import { parseSoakArgs } from '../../src/soak/soak-args.js';
 
 const fixedSeed = () => 42;
