@@ -24,13 +24,13 @@ export interface BenchArgs {
 export const USAGE = `Usage: pnpm bench [--source memory|postgres] [--concurrency N] [--delay-ms MS] [--keys N] [--json]
 
 Replays a burst of concurrent gets of cold keys against an L1Cache over the
-in-memory policy store, checks that each key was loaded exactly once, then
-measures a warm hit against the raw store and a raw Map.
+in-memory policy store, and checks that each key was loaded exactly once.
+Warm hits are measured by pnpm bench:compare --only hit,hit-keys,peek.
 
 With --source postgres the burst goes to a PgPolicyStore on the PostgreSQL at
 AA_PG_URL (default postgres://postgres@127.0.0.1:5432/test), in a temporary
 schema dropped afterwards, and the server's own statistics must show exactly
-one query per key; the warm-hit part is skipped.
+one query per key.
 
   --source S        memory or postgres                           (default memory)
   --concurrency N   concurrent callers per key, 1..1000000       (default 100)
