@@ -44,7 +44,10 @@ const MAX_CALLERS = 1_000_000;
 const argsSchema = z
   .object({
     source: z
-      .enum(['memory', 'postgres'], { error: 'Expected --source to be memory or postgres' })
+      .enum(['memory', 'postgres'], {
+        error: (issue) =>
+          `Expected \`--source\` to be memory or postgres, got \`${String(issue.input)}\``,
+      })
       .default('memory'),
     concurrency: wholeNumberFlag('--concurrency', 1, MAX_CALLERS).default(100),
     'delay-ms': wholeNumberFlag('--delay-ms', 0, 60_000).default(50),
@@ -53,7 +56,10 @@ const argsSchema = z
     help: z.boolean().default(false),
   })
   .refine((args) => args.concurrency * args.keys <= MAX_CALLERS, {
-    error: `Expected --concurrency × --keys to be at most ${MAX_CALLERS}`,
+    error: (issue) => {
+      const { concurrency, keys } = issue.input as { concurrency: number; keys: number };
+      return `Expected \`--concurrency\` × \`--keys\` to be at most ${MAX_CALLERS}, got ${concurrency} × ${keys}`;
+    },
   });
 
 /**
@@ -78,7 +84,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const delayGiven = argv.some((arg) => arg === '--delay-ms' || arg.startsWith('--delay-ms='));
   if (source === 'postgres' && delayGiven) {
     throw new CliArgsError(
-      'Expected --delay-ms only with --source memory (PostgreSQL answers at its own speed)',
+      'Expected `--delay-ms` only with `--source memory` (PostgreSQL answers at its own speed)',
     );
   }
   const delayMs = source === 'postgres' ? 0 : values['delay-ms'];

@@ -9,25 +9,51 @@ export class CliArgsError extends Error {
 
 /**
  * A flag holding a whole number from `min` to `max`, read from its text, with
- * messages such as "Expected --rounds to be at most 100000".
+ * one message for every way to miss, such as "Expected `--seed` to be a whole
+ * number from 0 to 4294967295, got `-1`".
  */
 export function wholeNumberFlag(flag: string, min: number, max: number) {
-  return zod
-    .string()
-    .regex(/^\d+$/, { error: `Expected ${flag} to be a whole number` })
-    .transform(Number)
-    .pipe(
-      zod
-        .number()
-        .min(min, { error: `Expected ${flag} to be at least ${min}` })
-        .max(max, { error: `Expected ${flag} to be at most ${max}` }),
-    );
+  return zod.string().transform((text, context) => {
+    const value = Number(text);
+    if (/^\d+$/.test(text) && value >= min && value <= max) return value;
+    context.addIssue({
+      code: 'custom',
+      message: `Expected \`${flag}\` to be a whole number from ${min} to ${max}, got \`${text}\``,
+    });
+    return zod.NEVER;
+  });
+}
+
+/**
+ * `--flag -1` as `--flag=-1` for every flag that takes a value: `parseArgs`
+ * reads a value that starts with a dash as another flag and fails with its own
+ * message, so a negative number would never reach the schema that explains
+ * what the flag accepts.
+ */
+function joinDashedValues(
+  args: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string;
+    const next = args[index + 1];
+    const takesValue = arg.startsWith('--') && options[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /**
  * Parses `argv` (without the node and script paths) with `node:util`'s
  * `parseArgs` (strict: unknown flags and positionals are errors), then checks
- * the values with `schema`. A leading `--`, which some package-manager versions
+ * the values with `schema`. A value that looks like a negative number is the
+ * flag's value, not another flag. A leading `--`, which some package-manager versions
  * pass through, is ignored.
  *
  * @throws {CliArgsError} for an unknown flag, a missing value or a value the
@@ -38,7 +64,7 @@ export function parseCliArgs<S extends z.ZodType>(
   options: NonNullable<ParseArgsConfig['options']>,
   schema: S,
 ): z.output<S> {
-  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const args = joinDashedValues(argv[0] === '--' ? argv.slice(1) : argv, options);
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options }));
