@@ -6,7 +6,7 @@ import { migrate, PgPolicyStore, pgUrlFromEnv } from '@aa/storage-postgres';
 import { samplePolicy } from '@aa/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { CliArgsError } from '../cli.js';
+import { CliArgsError } from '../lib/args.js';
 import { type PropagationArgs, parsePropagationArgs, USAGE } from './args.js';
 import { ListenerProcess } from './listener-process.js';
 import { TRANSPORTS } from './protocol.js';
@@ -66,7 +66,11 @@ async function measure(args: PropagationArgs): Promise<TransportRun[]> {
     await migrate(pool, { schema });
     const store = new PgPolicyStore(pool, { schema });
     const agents = Array.from({ length: AGENTS }, () => AgentId.parse(randomUUID()));
-    for (const id of agents) await store.putPolicy(id, samplePolicy(0));
+    for (const id of agents) {
+      // A policy belongs to a registered agent (upstream's agents table).
+      await store.registerAgent(id);
+      await store.putPolicy(id, samplePolicy(0));
+    }
     const runs: TransportRun[] = [];
     for (const transport of TRANSPORTS) {
       const listener = new ListenerProcess({

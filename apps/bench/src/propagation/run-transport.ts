@@ -48,7 +48,7 @@ const isGot = (message: FromListener) => message.type === 'got';
  * new version (`putPolicy`, which also NOTIFYs), and for Redis publishes it;
  * the round ends when the listener reports the invalidation applied, or after
  * `timeoutMs`. Finally the listener reads every agent once more, and each must
- * be at the last version written.
+ * be at the last version written (the document's `version`).
  */
 export async function runTransport(setup: TransportSetup): Promise<TransportRun> {
   const { transport, listener, store, publisher, agents, rounds, timeoutMs } = setup;
@@ -65,7 +65,11 @@ export async function runTransport(setup: TransportSetup): Promise<TransportRun>
       throw new Error(`the ${transport} listener did not load agent ${id} within ${timeoutMs} ms`);
     }
     const started = wallClock();
-    latest.set(id, await store.putPolicy(id, samplePolicy(0)));
+    // Each write's document carries its own version: the listener reads the
+    // document's, not the row's policy_version, so this is what it must see.
+    const version = round + 1;
+    await store.putPolicy(id, samplePolicy(version));
+    latest.set(id, version);
     const committed = wallClock();
     if (transport === 'redis') await publisher.publish(id);
     const applied = await listener.next(
