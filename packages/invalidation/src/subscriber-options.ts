@@ -78,14 +78,23 @@ export interface SubscriberOptions {
 
 /** {@link SubscriberOptions} checked, with defaults applied. */
 export interface ResolvedSubscriberOptions {
+  /** `sink`, as an array. */
   readonly sinks: readonly InvalidationSink<AgentId>[];
+  /** See {@link SubscriberOptions.connectTimeoutMs}. */
   readonly connectTimeoutMs: number;
+  /** See {@link SubscriberOptions.heartbeatIntervalMs}. */
   readonly heartbeatIntervalMs: number;
+  /** See {@link SubscriberOptions.reconnectDelayMs}. */
   readonly reconnectDelayMs: number;
+  /** See {@link SubscriberOptions.maxReconnectDelayMs}. */
   readonly maxReconnectDelayMs: number;
+  /** See {@link SubscriberOptions.sinkTimeoutMs}. */
   readonly sinkTimeoutMs: number;
+  /** See {@link SubscriberOptions.onError}. */
   readonly onError: (error: InvalidationError) => void;
+  /** See {@link SubscriberOptions.random}. */
   readonly random: () => number;
+  /** See {@link SubscriberOptions.scheduler}. */
   readonly scheduler: Scheduler;
 }
 
