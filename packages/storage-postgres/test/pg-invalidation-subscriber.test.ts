@@ -284,6 +284,35 @@ describe('PgInvalidationSubscriber', () => {
       expect(subscriber.stats()).toMatchObject({ malformed: 1, errors: 1 });
     });
 
+    it('reports a payload at the 8000-byte NOTIFY limit as malformed, quoting only its start, and keeps listening', async () => {
+      const { sink, subscriber, errors } = instance();
+      await subscriber.start();
+      await notify('x'.repeat(7_999));
+      await waitUntil(() => errors.length === 1, 'the report');
+      expect(errors[0]).toMatchObject({ code: INVALIDATION_ERROR_CODES.Malformed });
+      expect(errors[0]?.message.length).toBeLessThan(400);
+      const id = freshAgentId();
+      await notify(id);
+      await waitUntil(() => sink.calls.length === 3, 'the next invalidation');
+      expect(sink.calls).toEqual([['clear'], ['clear'], ['invalidate', id]]);
+    });
+
+    it('applies a burst of notifications from one transaction in commit order', async () => {
+      const { sink, subscriber } = instance();
+      await subscriber.start();
+      const ids = Array.from({ length: 200 }, freshAgentId);
+      const client = await admin.connect();
+      try {
+        await client.query('BEGIN');
+        for (const id of ids) await client.query('SELECT pg_notify($1, $2)', [store.channel, id]);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+      await waitUntil(() => sink.calls.length === 201, 'every invalidation');
+      expect(sink.invalidated()).toEqual(ids);
+    });
+
     it('reports a sink that throws, clears it, and keeps listening', async () => {
       const errors: Error[] = [];
       const calls: string[] = [];
