@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tarballs `pnpm release:check` packed into .release/ in a fresh
-# npm project outside the workspace, as a stranger would, and runs the
-# README's tenant-aware setup against the PostgreSQL at AA_PG_URL.
+# npm project outside the workspace, as a stranger would, compiles every README
+# example, runs those marked as complete programs (see readme-blocks.mjs) and
+# the README's tenant-aware setup against the PostgreSQL at AA_PG_URL.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shopt -s nullglob
@@ -45,10 +46,25 @@ blocks=$(node "$root/scripts/consumer/readme-blocks.mjs" "${readmes[@]}")
 npm install --no-audit --no-fund --loglevel=error \
   "ioredis@$(node -p "require('$root/packages/storage-redis/package.json').dependencies.ioredis")" \
   "vitest@$(node -p "require('$root/packages/testing/package.json').devDependencies.vitest")" >/dev/null
+# Emitted only when every block compiles; the excerpts' JavaScript is not used.
 # shellcheck disable=SC2086
-npx tsc --noEmit --strict --skipLibCheck false --target es2022 --lib es2023 \
-  --module nodenext --moduleResolution nodenext --types node $blocks
+npx tsc --noEmitOnError --outDir readme-js --strict --skipLibCheck false --target es2022 \
+  --lib es2023 --module nodenext --moduleResolution nodenext --types node $blocks
 echo "consumer check: $(echo "$blocks" | wc -w) README examples compile"
+
+# The examples marked <!-- run --> are complete programs: run each, compiled
+# to JavaScript above (Node 20 strips no types), against the real servers.
+runnable=(readme-*.mts)
+for program in "${runnable[@]}"; do
+  if ! AA_PG_URL="${AA_PG_URL:-postgres://postgres@127.0.0.1:5432/test}" \
+    AA_REDIS_URL="${AA_CONSUMER_REDIS_URL:-redis://127.0.0.1:6379/10}" \
+    timeout 60 node "readme-js/${program%.mts}.mjs" >"$program.out" 2>&1; then
+    echo "consumer check: the README example $(head -1 "$program" | cut -c4-) failed:" >&2
+    cat "$program.out" >&2
+    exit 1
+  fi
+done
+echo "consumer check: ${#runnable[@]} runnable README examples ran"
 
 # Only code that parses documents pays for zod: a bundle of L1Cache alone
 # stays within its budget.

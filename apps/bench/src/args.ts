@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CliArgsError, parseCliArgs, wholeNumberFlag } from './cli.js';
+import { CliArgsError, parseCliArgs, wholeNumberFlag } from './lib/args.js';
 
 /** Where the burst's loads go: the in-memory store, or a real PostgreSQL store. */
 export type BenchSource = 'memory' | 'postgres';
@@ -24,13 +24,13 @@ export interface BenchArgs {
 export const USAGE = `Usage: pnpm bench [--source memory|postgres] [--concurrency N] [--delay-ms MS] [--keys N] [--json]
 
 Replays a burst of concurrent gets of cold keys against an L1Cache over the
-in-memory policy store, checks that each key was loaded exactly once, then
-measures a warm hit against the raw store and a raw Map.
+in-memory policy store, and checks that each key was loaded exactly once.
+Warm hits are measured by pnpm bench:compare --only hit,hit-keys,peek.
 
 With --source postgres the burst goes to a PgPolicyStore on the PostgreSQL at
 AA_PG_URL (default postgres://postgres@127.0.0.1:5432/test), in a temporary
 schema dropped afterwards, and the server's own statistics must show exactly
-one query per key; the warm-hit part is skipped.
+one query per key.
 
   --source S        memory or postgres                           (default memory)
   --concurrency N   concurrent callers per key, 1..1000000       (default 100)
@@ -44,7 +44,10 @@ const MAX_CALLERS = 1_000_000;
 const argsSchema = z
   .object({
     source: z
-      .enum(['memory', 'postgres'], { error: 'Expected --source to be memory or postgres' })
+      .enum(['memory', 'postgres'], {
+        error: (issue) =>
+          `Expected \`--source\` to be memory or postgres, got \`${String(issue.input)}\``,
+      })
       .default('memory'),
     concurrency: wholeNumberFlag('--concurrency', 1, MAX_CALLERS).default(100),
     'delay-ms': wholeNumberFlag('--delay-ms', 0, 60_000).default(50),
@@ -53,7 +56,10 @@ const argsSchema = z
     help: z.boolean().default(false),
   })
   .refine((args) => args.concurrency * args.keys <= MAX_CALLERS, {
-    error: `Expected --concurrency × --keys to be at most ${MAX_CALLERS}`,
+    error: (issue) => {
+      const { concurrency, keys } = issue.input as { concurrency: number; keys: number };
+      return `Expected \`--concurrency\` × \`--keys\` to be at most ${MAX_CALLERS}, got ${concurrency} × ${keys}`;
+    },
   });
 
 /**
@@ -78,7 +84,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const delayGiven = argv.some((arg) => arg === '--delay-ms' || arg.startsWith('--delay-ms='));
   if (source === 'postgres' && delayGiven) {
     throw new CliArgsError(
-      'Expected --delay-ms only with --source memory (PostgreSQL answers at its own speed)',
+      'Expected `--delay-ms` only with `--source memory` (PostgreSQL answers at its own speed)',
     );
   }
   const delayMs = source === 'postgres' ? 0 : values['delay-ms'];

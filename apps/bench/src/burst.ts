@@ -1,7 +1,7 @@
 import { type CacheStats, L1Cache } from '@aa/cache';
 import { AgentId, type CacheSource, type PolicyDocument } from '@aa/core';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
-import { quantile } from './statistics.js';
+import { quantile } from './lib/statistics.js';
 
 /** The shape of one cold-key burst. */
 export interface BurstSettings {

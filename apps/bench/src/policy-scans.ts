@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 
 /** How many times the server scanned one table, as its statistics say. */
@@ -90,8 +91,4 @@ async function backendsOf(admin: pg.Pool, applicationName: string): Promise<numb
     [applicationName],
   );
   return rows[0]?.n ?? 0;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,16 +1,6 @@
 import type { BurstResult } from './burst.js';
-import type { HitBenchSettings, HitMeasurement } from './hit-bench.js';
+import { markdownTable } from './lib/markdown-table.js';
 import type { PostgresBurstResult } from './postgres-source.js';
-
-/** A GitHub-flavoured markdown table; the first column is left-aligned, the rest right. */
-export function markdownTable(
-  headers: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  const rule = headers.map((_, index) => (index === 0 ? '---' : '---:'));
-  return [line(headers), line(rule), ...rows.map(line)].join('\n');
-}
 
 const ms = (value: number) => value.toFixed(1);
 const count = (value: number) => value.toLocaleString('en-US');
@@ -106,25 +96,5 @@ export function formatPostgresBurst(run: PostgresBurstResult): string {
     `burst's pool had closed (schema ${run.schema}, dropped since).\n\n${table}\n\n${verdict}\n\n` +
     `## Tenant-scoped read vs a plain read (medians of ${count(scopedRead.settings.reads)} reads ` +
     `of each, alternating, one connection each, both decoding the body, ${security})\n\n${reads}`
-  );
-}
-
-/** The warm-hit table. */
-export function formatHits(
-  measurements: readonly HitMeasurement[],
-  settings: HitBenchSettings,
-): string {
-  const table = markdownTable(
-    ['operation', 'ns/op (median)', 'ratio', 'vs'],
-    measurements.map((m) => [
-      m.operation,
-      m.nsPerOp.toFixed(1),
-      `${m.ratio.toFixed(2)}×`,
-      m.baseline,
-    ]),
-  );
-  return (
-    `## Warm hit (median of ${settings.rounds} interleaved rounds; ` +
-    `${count(settings.asyncOps)} awaited / ${count(settings.syncOps)} synchronous ops each)\n\n${table}`
   );
 }

@@ -1,7 +1,7 @@
 import { type AgentId, parsePolicyDocument, SYSTEM_ORG_ID } from '@aa/core';
 import { PgPolicyStore } from '@aa/storage-postgres';
 import pg from 'pg';
-import { median } from './statistics.js';
+import { median } from './lib/statistics.js';
 
 /** How the scoped read is measured against the plain one. */
 export interface ScopedReadSettings {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../src/args.js';
-import { CliArgsError } from '../src/cli.js';
+import { CliArgsError } from '../src/lib/args.js';
 
 describe('parseBenchArgs()', () => {
   it('defaults to 100 callers of one key and a 50 ms load from the in-memory store', () => {
@@ -43,24 +43,40 @@ describe('parseBenchArgs()', () => {
   });
 
   it.each([
-    [['--concurrency', '0'], 'Expected --concurrency to be at least 1'],
-    [['--concurrency', '1.5'], 'Expected --concurrency to be a whole number'],
-    [['--concurrency', '-3'], "Option '--concurrency"],
-    [['--delay-ms', 'soon'], 'Expected --delay-ms to be a whole number'],
-    [['--delay-ms', '60001'], 'Expected --delay-ms to be at most 60000'],
-    [['--keys', '20000'], 'Expected --keys to be at most 10000'],
+    [
+      ['--concurrency', '0'],
+      'Expected `--concurrency` to be a whole number from 1 to 1000000, got `0`',
+    ],
+    [
+      ['--concurrency', '1.5'],
+      'Expected `--concurrency` to be a whole number from 1 to 1000000, got `1.5`',
+    ],
+    [
+      ['--concurrency', '-3'],
+      'Expected `--concurrency` to be a whole number from 1 to 1000000, got `-3`',
+    ],
+    [
+      ['--delay-ms', 'soon'],
+      'Expected `--delay-ms` to be a whole number from 0 to 60000, got `soon`',
+    ],
+    [
+      ['--delay-ms', '60001'],
+      'Expected `--delay-ms` to be a whole number from 0 to 60000, got `60001`',
+    ],
+    [['--keys', '20000'], 'Expected `--keys` to be a whole number from 1 to 10000, got `20000`'],
     [
       ['--concurrency', '1000', '--keys', '10000'],
-      'Expected --concurrency × --keys to be at most 1000000',
+      'Expected `--concurrency` × `--keys` to be at most 1000000, got 1000 × 10000',
     ],
-    [['--source', 'redis'], 'Expected --source to be memory or postgres'],
-    [['--source', 'Postgres'], 'Expected --source to be memory or postgres'],
+    [['--source', 'redis'], 'Expected `--source` to be memory or postgres, got `redis`'],
+    [['--source', 'Postgres'], 'Expected `--source` to be memory or postgres, got `Postgres`'],
     [['--source'], "Option '--source <value>' argument missing"],
     [
       ['--source', 'postgres', '--delay-ms', '5'],
-      'Expected --delay-ms only with --source memory (PostgreSQL answers at its own speed)',
+      'Expected `--delay-ms` only with `--source memory` (PostgreSQL answers at its own speed)',
     ],
     [['--loud'], "Unknown option '--loud'"],
+    [['--json', '-1'], "Unknown option '-1'"],
     [['--keys'], "Option '--keys <value>' argument missing"],
     [['extra'], "Unexpected argument 'extra'"],
   ])('rejects %j with a message saying why', (argv, message) => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { burstAgentId, runBurst } from '../src/burst.js';
-import { median, quantile } from '../src/statistics.js';
 
 describe('runBurst()', () => {
   it('collapses every key of a burst into one load each and reports it', async () => {
@@ -13,16 +12,5 @@ describe('runBurst()', () => {
     expect(new Set(Array.from({ length: 1_000 }, (_, index) => burstAgentId(index))).size).toBe(
       1_000,
     );
-  });
-});
-
-describe('statistics', () => {
-  it('takes nearest-rank quantiles and medians', () => {
-    const samples = [5, 1, 4, 2, 3];
-    expect([quantile(samples, 0.5), quantile(samples, 0.99), quantile(samples, 0)]).toEqual([
-      3, 5, 1,
-    ]);
-    expect([median(samples), median([4, 1, 3, 2])]).toEqual([3, 2.5]);
-    expect(median([])).toBeNaN();
   });
 });

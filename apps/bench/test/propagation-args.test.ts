@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliArgsError } from '../src/cli.js';
+import { CliArgsError } from '../src/lib/args.js';
 import { parsePropagationArgs } from '../src/propagation/args.js';
 import { formatPropagation, runSucceeded } from '../src/propagation/report.js';
 import type { TransportRun } from '../src/propagation/run-transport.js';
@@ -24,10 +24,16 @@ describe('parsePropagationArgs()', () => {
   });
 
   it.each([
-    [['--rounds', '0'], 'Expected --rounds to be at least 1'],
-    [['--rounds', '2.5'], 'Expected --rounds to be a whole number'],
-    [['--rounds', '100001'], 'Expected --rounds to be at most 100000'],
-    [['--timeout-ms', '5'], 'Expected --timeout-ms to be at least 10'],
+    [['--rounds', '0'], 'Expected `--rounds` to be a whole number from 1 to 100000, got `0`'],
+    [['--rounds', '2.5'], 'Expected `--rounds` to be a whole number from 1 to 100000, got `2.5`'],
+    [
+      ['--rounds', '100001'],
+      'Expected `--rounds` to be a whole number from 1 to 100000, got `100001`',
+    ],
+    [
+      ['--timeout-ms', '5'],
+      'Expected `--timeout-ms` to be a whole number from 10 to 60000, got `5`',
+    ],
     [['--rounds'], "Option '--rounds <value>' argument missing"],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('rejects %j', (argv, message) => {

@@ -37,6 +37,8 @@ export class RedisInvalidationPublisher implements AsyncDisposable {
   readonly #sharedClient: Redis | undefined;
   /** The connection the publisher opened, replaced once it has ended. */
   #ownConnection: Redis | undefined;
+  /** Connections given up after a failed publish, until they have ended. */
+  readonly #abandoned = new Set<Promise<void>>();
   readonly #trimArgs: readonly (string | number)[];
   #closed = false;
 
@@ -86,12 +88,18 @@ export class RedisInvalidationPublisher implements AsyncDisposable {
 
   /**
    * Closes the connection the publisher opened (a shared `client` is left
-   * open). Later publishes reject. Idempotent.
+   * open), and resolves once it, and any it gave up after a failed publish,
+   * has ended: no socket or timer of the publisher is left. Later publishes
+   * reject. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ownConnection !== undefined) await endConnection(this.#ownConnection, true);
+    const own = this.#ownConnection;
+    await Promise.all([
+      own === undefined ? undefined : endConnection(own, true),
+      ...this.#abandoned,
+    ]);
   }
 
   /** {@link close}, for `await using publisher = new RedisInvalidationPublisher()`. */
@@ -121,7 +129,11 @@ export class RedisInvalidationPublisher implements AsyncDisposable {
       // application's to manage.
       if (connection === this.#ownConnection) {
         this.#ownConnection = undefined;
-        connection.disconnect();
+        // Ended in the background, but close() waits for it: a silent peer
+        // never answers the FIN, so the socket lingers until disconnectTimeout.
+        const ended = endConnection(connection, false);
+        this.#abandoned.add(ended);
+        void ended.then(() => this.#abandoned.delete(ended));
       }
       throw new InvalidationError(
         INVALIDATION_ERROR_CODES.Unconfirmed,
@@ -169,6 +181,9 @@ export class RedisInvalidationPublisher implements AsyncDisposable {
         lazyConnect: true,
         retryStrategy: () => null,
         maxRetriesPerRequest: null,
+        // A socket that does not close within this after `disconnect()` (a dead
+        // peer never answers the FIN) is destroyed, so close() is not held up.
+        disconnectTimeout: 250,
       });
       // Failures reach callers as rejected publishes; without a listener,
       // ioredis would also print them to the console.

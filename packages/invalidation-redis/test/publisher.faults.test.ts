@@ -60,6 +60,16 @@ describe.runIf(available)('RedisInvalidationPublisher under faults', () => {
     await expect(publisher.publish(newAgent())).resolves.toMatch(/^\d+-\d+$/);
   });
 
+  it('leaves no socket open once closed after a publish on a silent connection was given up', async () => {
+    const { proxy, publisher } = await throughProxy({ timeoutMs: 300 });
+    await publisher.publish(newAgent());
+    proxy.goSilent();
+    await expect(publisher.publish(newAgent())).rejects.toSatisfy(unconfirmed);
+    await publisher.close();
+    // The dropped connection's socket is gone too, not left to a driver timer.
+    expect(proxy.connections).toBe(0);
+  });
+
   it('rejects Unconfirmed, with the driver error as cause, when Redis is unreachable', async () => {
     const port = await freePort();
     const publisher = new RedisInvalidationPublisher({ url: `redis://127.0.0.1:${port}` });

@@ -117,7 +117,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
       () => this.#state === 'closed',
       this.#stop.signal,
     );
-    this.#loop = this.#run();
+    this.#loop = this.#run().catch((error: unknown) => this.#stopOnFailure(error));
   }
 
   /** See {@link SubscriberState}. */
@@ -183,6 +183,13 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
   }
 
   async #close(): Promise<void> {
+    this.#halt();
+    await this.#loop;
+  }
+
+  /** Marks the subscriber closed and aborts whatever it waits for; does not wait. Idempotent. */
+  #halt(): void {
+    if (this.#stop.signal.aborted) return;
     this.#state = 'closed';
     const closed = new InvalidationError(
       INVALIDATION_ERROR_CODES.Closed,
@@ -193,7 +200,25 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
     if (this.#ready.settled) this.#ready = deferred();
     this.#ready.reject(closed);
     this.#stop.abort(closed);
-    await this.#loop;
+  }
+
+  /**
+   * The reconnect loop failed outside any connection: only a scheduler whose
+   * `setTimeout` throws gets here. Without a way to time the backoff, retrying
+   * would spin, so the subscriber reports it and stops, rather than leave an
+   * unhandled rejection (which ends a Node.js process) or a `close()` that rejects.
+   */
+  #stopOnFailure(error: unknown): void {
+    if (this.#isClosed()) return;
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.#report(
+      new InvalidationError(
+        INVALIDATION_ERROR_CODES.Connection,
+        `the ${this.#transport.name} subscriber of ${this.#transport.target} stopped: ${cause.message}; its sinks are no longer invalidated`,
+        { cause },
+      ),
+    );
+    this.#halt();
   }
 
   async #run(): Promise<void> {
@@ -233,15 +258,19 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
     reconnect: boolean,
   ): Promise<TransportConnection<Position>> {
     const { scheduler, connectTimeoutMs, heartbeatIntervalMs } = this.#options;
-    const attempt = this.#transport.connect({
-      position: this.#position,
-      reconnect,
-      signal: attemptAbort.signal,
-      scheduler,
-      heartbeatIntervalMs,
-      timeoutMs: connectTimeoutMs,
-      report: this.#reportError,
-    });
+    // Promise.resolve: a transport that returns its connection without a
+    // promise must still have it closed when the attempt is given up.
+    const attempt = Promise.resolve(
+      this.#transport.connect({
+        position: this.#position,
+        reconnect,
+        signal: attemptAbort.signal,
+        scheduler,
+        heartbeatIntervalMs,
+        timeoutMs: connectTimeoutMs,
+        report: this.#reportError,
+      }),
+    );
     try {
       return await withDeadline(
         attempt,
@@ -316,21 +345,31 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
         await this.#clear('published', event.position);
         return;
       case 'malformed':
-        this.#stats.malformed++;
-        this.#report(
-          new InvalidationError(
-            INVALIDATION_ERROR_CODES.Malformed,
-            `malformed event from ${this.#transport.target}: ${event.detail}; cleared every sink instead`,
-          ),
-        );
-        await this.#clear('malformed', event.position);
+        await this.#malformed(event.detail, event.position);
         return;
       case 'gap':
         await this.#clear(event.cause, event.position);
         return;
       case 'skip':
         return;
+      default: {
+        // A kind this core does not know (a transport written against a newer
+        // contract, a bug): skipping past its position could skip an invalidation.
+        const unknown: { readonly kind?: unknown; readonly position?: Position } = event;
+        await this.#malformed(`an event of unknown kind ${String(unknown.kind)}`, unknown.position);
+      }
     }
+  }
+
+  async #malformed(detail: string, position: Position | undefined): Promise<void> {
+    this.#stats.malformed++;
+    this.#report(
+      new InvalidationError(
+        INVALIDATION_ERROR_CODES.Malformed,
+        `malformed event from ${this.#transport.target}: ${detail}; cleared every sink instead`,
+      ),
+    );
+    await this.#clear('malformed', position);
   }
 
   /** Clears every sink for `cause`, moving to `position` (the clear covers what lay between). */
@@ -382,9 +421,24 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
   }
 
   #delay(attempt: number): number {
-    const { reconnectDelayMs: minDelayMs, maxReconnectDelayMs: maxDelayMs, random } = this.#options;
-    return reconnectDelay(attempt, { minDelayMs, maxDelayMs }, random);
+    const { reconnectDelayMs: minDelayMs, maxReconnectDelayMs: maxDelayMs } = this.#options;
+    return reconnectDelay(attempt, { minDelayMs, maxDelayMs }, this.#jitter);
   }
+
+  /**
+   * `random()`, held to `[0, 1]`: a jitter source that throws or strays (`NaN`,
+   * `-1`, `5`) must neither end the reconnect loop nor break the backoff's
+   * bounds (a delay of 0 is a tight reconnect loop). Such a draw counts as 1,
+   * the full ceiling: the slow side is the safe one.
+   */
+  readonly #jitter = (): number => {
+    try {
+      const draw = this.#options.random();
+      return draw >= 0 && draw <= 1 ? draw : 1;
+    } catch {
+      return 1;
+    }
+  };
 
   #describe(): { transport: string; target: string } {
     return { transport: this.#transport.name, target: this.#transport.target };

@@ -65,7 +65,13 @@ export interface SubscriberOptions {
    * @default emits a process warning (`process.emitWarning`)
    */
   readonly onError?: ((error: InvalidationError) => void) | undefined;
-  /** The source of jitter, numbers in `[0, 1)`; inject one for predictable backoff. @default Math.random */
+  /**
+   * The source of jitter, numbers in `[0, 1)`; inject one for predictable
+   * backoff. A draw that throws or falls outside `[0, 1]` counts as 1 (the full
+   * backoff ceiling).
+   *
+   * @default Math.random
+   */
   readonly random?: (() => number) | undefined;
   /**
    * Where every wait (backoff, deadlines, heartbeats) is timed: inject a
@@ -78,14 +84,23 @@ export interface SubscriberOptions {
 
 /** {@link SubscriberOptions} checked, with defaults applied. */
 export interface ResolvedSubscriberOptions {
+  /** `sink`, as an array. */
   readonly sinks: readonly InvalidationSink<AgentId>[];
+  /** See {@link SubscriberOptions.connectTimeoutMs}. */
   readonly connectTimeoutMs: number;
+  /** See {@link SubscriberOptions.heartbeatIntervalMs}. */
   readonly heartbeatIntervalMs: number;
+  /** See {@link SubscriberOptions.reconnectDelayMs}. */
   readonly reconnectDelayMs: number;
+  /** See {@link SubscriberOptions.maxReconnectDelayMs}. */
   readonly maxReconnectDelayMs: number;
+  /** See {@link SubscriberOptions.sinkTimeoutMs}. */
   readonly sinkTimeoutMs: number;
+  /** See {@link SubscriberOptions.onError}. */
   readonly onError: (error: InvalidationError) => void;
+  /** See {@link SubscriberOptions.random}. */
   readonly random: () => number;
+  /** See {@link SubscriberOptions.scheduler}. */
   readonly scheduler: Scheduler;
 }
 
@@ -138,15 +153,19 @@ export function resolveSubscriberOptions<T extends SubscriberOptions>(
     default: Math.max(SUBSCRIBER_DEFAULTS.maxReconnectDelayMs, reconnectDelayMs),
     floorName: '`reconnectDelayMs`',
   });
-  const onError = options.onError ?? ((error: InvalidationError) => process.emitWarning(error));
+  // Only `undefined` means "use the default": a `null` is a mistake worth reporting.
+  const onError =
+    options.onError === undefined
+      ? (error: InvalidationError) => process.emitWarning(error)
+      : options.onError;
   if (typeof onError !== 'function') {
     throw new TypeError(`Expected \`onError\` to be a function, got ${describeValue(onError)}`);
   }
-  const random = options.random ?? Math.random;
+  const random = options.random === undefined ? Math.random : options.random;
   if (typeof random !== 'function') {
     throw new TypeError(`Expected \`random\` to be a function, got ${describeValue(random)}`);
   }
-  const scheduler = options.scheduler ?? systemScheduler;
+  const scheduler = options.scheduler === undefined ? systemScheduler : options.scheduler;
   if (
     typeof scheduler !== 'object' ||
     scheduler === null ||
@@ -186,11 +205,12 @@ function duration(
   min: number,
   bound?: { readonly default: number; readonly floorName: string },
 ): number {
-  const value = options[name] ?? bound?.default ?? SUBSCRIBER_DEFAULTS[name];
+  const given = options[name];
+  const value = given === undefined ? (bound?.default ?? SUBSCRIBER_DEFAULTS[name]) : given;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > HOUR_MS) {
     const floor = bound === undefined ? `${min}` : `${bound.floorName} (${min})`;
     throw new TypeError(
-      `Expected \`${name}\` to be an integer from ${floor} to ${HOUR_MS}, got ${describeValue(options[name])}`,
+      `Expected \`${name}\` to be an integer from ${floor} to ${HOUR_MS}, got ${describeValue(given)}`,
     );
   }
   return value;
@@ -201,7 +221,9 @@ function checkSinks(sink: unknown): readonly InvalidationSink<AgentId>[] {
   if (sinks.length === 0) {
     throw new TypeError('Expected `sink` to be a sink or a non-empty array of sinks, got `[]`');
   }
-  sinks.forEach((candidate, index) => {
+  // An index loop, not forEach: forEach skips the holes of a sparse array.
+  for (let index = 0; index < sinks.length; index++) {
+    const candidate = sinks[index];
     const value = candidate as Partial<InvalidationSink<AgentId>> | null;
     if (
       typeof value !== 'object' ||
@@ -214,6 +236,6 @@ function checkSinks(sink: unknown): readonly InvalidationSink<AgentId>[] {
         `Expected \`${name}\` to have \`invalidate()\` and \`clear()\` methods, got ${describeValue(candidate)}`,
       );
     }
-  });
+  }
   return Object.freeze([...sinks]) as readonly InvalidationSink<AgentId>[];
 }

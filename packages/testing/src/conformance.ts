@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { samplePolicy } from './sample-policy.js';
 
 export {
+  type CodedError,
   type ConformanceBus,
   type ConformanceSubscriber,
   type ConformanceSubscriberOptions,

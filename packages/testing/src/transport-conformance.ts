@@ -16,19 +16,26 @@ const CODES = {
 } as const;
 
 /** An error with a stable `code`, as an `InvalidationError` is. */
-type CodedError = Error & { readonly code?: string };
+export type CodedError = Error & { readonly code?: string };
 
 /**
  * The options the suite passes to {@link ConformanceBus.subscribe}: the common
  * options of every `@aa/invalidation` subscriber (`SubscriberOptions`).
  */
 export interface ConformanceSubscriberOptions {
+  /** What the events drive. */
   readonly sink: InvalidationSink<AgentId> | readonly InvalidationSink<AgentId>[];
+  /** Where every wait is timed: the suite passes a `ManualScheduler`. */
   readonly scheduler?: Scheduler;
-  readonly random?: () => number;
-  readonly onError?: (error: CodedError) => void;
+  /** The jitter source. */
+  readonly random?: (() => number) | undefined;
+  /** Told of every error. */
+  readonly onError?: ((error: CodedError) => void) | undefined;
+  /** The deadline for connecting, and for each reply. */
   readonly connectTimeoutMs?: number;
+  /** How often an idle connection proves it is alive. */
   readonly heartbeatIntervalMs?: number;
+  /** How long a sink's promise may take. */
   readonly sinkTimeoutMs?: number;
 }
 
@@ -37,11 +44,17 @@ export interface ConformanceSubscriberOptions {
  * `InvalidationSubscriber` has.
  */
 export interface ConformanceSubscriber {
+  /** `'connecting'`, `'connected'`, `'backoff'` or `'closed'`. */
   readonly state: string;
+  /** Whether a connection is subscribed right now. */
   readonly connected: boolean;
+  /** Settles when the current connection is subscribed; rejects once closed. */
   readonly ready: Promise<void>;
+  /** Resolves once the first connection is subscribed. */
   start(): Promise<void>;
+  /** Stops for good. */
   close(): Promise<void>;
+  /** The subscriber's cumulative counters. */
   stats(): {
     readonly connects: number;
     readonly reconnects: number;

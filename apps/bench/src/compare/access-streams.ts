@@ -1,5 +1,5 @@
-import { SeededRandom } from './random.js';
-import { ZipfSampler } from './zipf.js';
+import { SeededRandom } from '../lib/prng.js';
+import { ZipfSampler } from '../lib/zipf.js';
 
 /** Marks a one-off key in a {@link scanMixStream}: it appears nowhere else in the stream. */
 export const ONE_OFF = -1;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCliArgs, wholeNumberFlag } from '../cli.js';
+import { parseCliArgs, wholeNumberFlag } from '../lib/args.js';
 import { PEER_IDS, type PeerId } from './peers/catalog.js';
 import type { WorkerLoader } from './worker-launcher.js';
 import { WORKLOAD_IDS, type WorkloadId } from './workloads/case-params.js';
@@ -50,11 +50,11 @@ const listFlag = <T extends string>(flag: string, allowed: readonly [T, ...T[]])
       z.array(
         z.enum(allowed, {
           error: (issue) =>
-            `Expected ${flag} to list some of ${allowed.join(', ')}, got \`${String(issue.input)}\``,
+            `Expected \`${flag}\` to list some of ${allowed.join(', ')}, got \`${String(issue.input)}\``,
         }),
       ),
     )
-    .refine((items) => items.length > 0, { error: `Expected ${flag} to name at least one` })
+    .refine((items) => items.length > 0, { error: `Expected \`${flag}\` to name at least one` })
     // Report order, whatever order they were given in.
     .transform((items) => allowed.filter((item) => items.includes(item)))
     .optional();
@@ -66,11 +66,11 @@ const argsSchema = z.object({
   reps: wholeNumberFlag('--reps', 1, 50).optional(),
   'json-out': z
     .string()
-    .min(1, { error: 'Expected --json-out to be a path' })
+    .min(1, { error: 'Expected `--json-out` to be a path, got an empty string' })
     .default('bench-results/compare.json'),
   loader: z
     .enum(['bundle', 'tsx'], {
-      error: (issue) => `Expected --loader to be bundle or tsx, got \`${String(issue.input)}\``,
+      error: (issue) => `Expected \`--loader\` to be bundle or tsx, got \`${String(issue.input)}\``,
     })
     .default('bundle'),
   help: z.boolean().default(false),

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CliArgsError } from '../cli.js';
+import { CliArgsError } from '../lib/args.js';
 import { parseCompareArgs, USAGE } from './args.js';
 import { formatMachine, machineInfo, peerVersions } from './machine.js';
 import { PEERS, type PeerId } from './peers/catalog.js';

@@ -1,4 +1,4 @@
-import { median } from '../statistics.js';
+import { median } from '../lib/statistics.js';
 import type { PeerId } from './peers/catalog.js';
 import type { CaseParams, Metrics } from './workloads/case-params.js';
 import type { ReferenceRow } from './workloads/catalog.js';

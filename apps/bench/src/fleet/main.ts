@@ -8,12 +8,12 @@ import { migrate, pgUrlFromEnv } from '@aa/storage-postgres';
 import type { TieredSourceStats } from '@aa/storage-redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { CliArgsError } from '../cli.js';
+import { CliArgsError } from '../lib/args.js';
+import { markdownTable } from '../lib/markdown-table.js';
+import { quantile } from '../lib/statistics.js';
 import { PolicyScanCounter } from '../policy-scans.js';
-import { markdownTable } from '../report.js';
 import { type RuntimeRole, runtimeRole } from '../runtime-role.js';
 import { seedPolicies } from '../seed-policies.js';
-import { quantile } from '../statistics.js';
 import { type FleetArgs, parseFleetArgs, USAGE } from './args.js';
 
 const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));

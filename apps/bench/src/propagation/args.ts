@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCliArgs, wholeNumberFlag } from '../cli.js';
+import { parseCliArgs, wholeNumberFlag } from '../lib/args.js';
 
 /** The propagation bench's settings, parsed and checked from the command line. */
 export interface PropagationArgs {

@@ -7,7 +7,7 @@ import { TestGateway } from '@aa/test-infra';
 import { samplePolicy } from '@aa/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { CliArgsError } from '../cli.js';
+import { CliArgsError } from '../lib/args.js';
 import { type PropagationArgs, parsePropagationArgs, USAGE } from './args.js';
 import { ListenerProcess } from './listener-process.js';
 import { TRANSPORTS } from './protocol.js';
@@ -71,7 +71,7 @@ async function measure(args: PropagationArgs): Promise<TransportRun[]> {
     const store = new PgPolicyStore(pool, { schema });
     const agents = Array.from({ length: AGENTS }, () => AgentId.parse(randomUUID()));
     for (const id of agents) {
-      // A policy is written only for a registered agent (upstream's schema).
+      // A policy belongs to a registered agent (upstream's agents table).
       await store.registerAgent(id);
       await store.putPolicy(id, samplePolicy(0));
     }

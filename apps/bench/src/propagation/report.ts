@@ -1,5 +1,5 @@
-import { markdownTable } from '../report.js';
-import { median, quantile } from '../statistics.js';
+import { markdownTable } from '../lib/markdown-table.js';
+import { median, quantile } from '../lib/statistics.js';
 import { TRANSPORT_LABELS } from './protocol.js';
 import { type TransportRun, WARMUP_ROUNDS } from './run-transport.js';
 

@@ -52,7 +52,7 @@ const isGot = (message: FromListener) => message.type === 'got';
  * for the gateway sends it;
  * the round ends when the listener reports the invalidation applied, or after
  * `timeoutMs`. Finally the listener reads every agent once more, and each must
- * be at the last version written.
+ * be at the last version written (the document's `version`).
  */
 export async function runTransport(setup: TransportSetup): Promise<TransportRun> {
   const { transport, listener, store, publisher, gateway, agents, rounds, timeoutMs } = setup;
@@ -69,9 +69,9 @@ export async function runTransport(setup: TransportSetup): Promise<TransportRun>
       throw new Error(`the ${transport} listener did not load agent ${id} within ${timeoutMs} ms`);
     }
     const started = wallClock();
-    // The document's own version, which a read serves (the row's
-    // policy_version, putPolicy's answer, is numbered apart from it).
-    const version = (latest.get(id) ?? 0) + 1;
+    // Each write's document carries its own version: the listener reads the
+    // document's, not the row's policy_version, so this is what it must see.
+    const version = round + 1;
     await store.putPolicy(id, samplePolicy(version));
     latest.set(id, version);
     const committed = wallClock();

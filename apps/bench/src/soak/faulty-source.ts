@@ -7,9 +7,9 @@ import {
   type PolicyRule,
   StorageError,
 } from '@aa/core';
+import type { SeededRandom } from '../lib/prng.js';
 import type { KeySpace } from './key-space.js';
 import type { Oracle } from './oracle.js';
-import type { Random } from './random.js';
 import type { Violations } from './violations.js';
 
 /** How often, and how, the soak's backend misbehaves. */
@@ -21,7 +21,7 @@ export interface FaultProfile {
   /** Share of loads answered at once, with an already-settled promise. */
   readonly immediateRate: number;
   /** The latency of every other load, in milliseconds. */
-  latencyMs(random: Random): number;
+  latencyMs(random: SeededRandom): number;
 }
 
 /**
@@ -34,12 +34,12 @@ export const SOAK_FAULTS: FaultProfile = Object.freeze({
   failureRate: 0.05,
   hangRate: 0.01,
   immediateRate: 0.3,
-  latencyMs(random: Random): number {
-    const tier = random();
-    if (tier < 0.6) return random() * 5;
-    if (tier < 0.9) return 5 + random() * 35;
-    if (tier < 0.99) return 40 + random() * 50;
-    return 90 + random() * 210;
+  latencyMs(random: SeededRandom): number {
+    const tier = random.nextFloat();
+    if (tier < 0.6) return random.nextFloat() * 5;
+    if (tier < 0.9) return 5 + random.nextFloat() * 35;
+    if (tier < 0.99) return 40 + random.nextFloat() * 50;
+    return 90 + random.nextFloat() * 210;
   },
 });
 
@@ -69,7 +69,7 @@ export class FaultySource implements CacheSource<AgentId, PolicyDocument> {
   readonly #keys: KeySpace;
   readonly #oracle: Oracle;
   readonly #violations: Violations;
-  readonly #random: Random;
+  readonly #random: SeededRandom;
   readonly #faults: FaultProfile;
   /** Loads not yet answered nor aborted, per key. */
   readonly #live = new Map<number, Set<LiveLoad>>();
@@ -87,7 +87,7 @@ export class FaultySource implements CacheSource<AgentId, PolicyDocument> {
     keys: KeySpace,
     oracle: Oracle,
     violations: Violations,
-    random: Random,
+    random: SeededRandom,
     faults: FaultProfile,
   ) {
     this.#keys = keys;
@@ -135,10 +135,10 @@ export class FaultySource implements CacheSource<AgentId, PolicyDocument> {
       return Promise.reject(signal.reason);
     }
 
-    const roll = this.#random();
+    const roll = this.#random.nextFloat();
     const hang = this.#hangAll || roll < this.#faults.hangRate;
     const fail = !hang && roll < this.#faults.hangRate + this.#faults.failureRate;
-    const immediate = !hang && this.#random() < this.#faults.immediateRate;
+    const immediate = !hang && this.#random.nextFloat() < this.#faults.immediateRate;
     const live: LiveLoad = { calledAt };
     this.#enter(key, live);
 

@@ -1,5 +1,5 @@
 import { AgentId } from '@aa/core';
-import { type Random, randomInt } from './random.js';
+import type { SeededRandom } from '../lib/prng.js';
 
 /**
  * The soak's source of truth and its history: which agent ids exist, the
@@ -27,12 +27,12 @@ export class KeySpace {
    * @param size - how many agent ids.
    * @param random - draws the ids' bytes.
    */
-  constructor(size: number, random: Random) {
+  constructor(size: number, random: SeededRandom) {
     const ids: AgentId[] = [];
     const indexOf = new Map<AgentId, number>();
     const bytes = new Uint8Array(16);
     while (ids.length < size) {
-      for (let index = 0; index < 16; index++) bytes[index] = randomInt(random, 256);
+      for (let index = 0; index < 16; index++) bytes[index] = random.nextInt(256);
       const id = AgentId.fromBytes(bytes);
       if (indexOf.has(id)) continue;
       indexOf.set(id, ids.length);

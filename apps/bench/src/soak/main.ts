@@ -1,5 +1,5 @@
 import { arch, cpus, platform } from 'node:os';
-import { CliArgsError } from '../cli.js';
+import { CliArgsError } from '../lib/args.js';
 import { runSoak } from './run-soak.js';
 import { parseSoakArgs, SOAK_USAGE } from './soak-args.js';
 import { formatSoakReport } from './soak-report.js';

@@ -1,8 +1,8 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { CACHE_CHANNELS } from '@aa/cache';
 import type { AgentId } from '@aa/core';
+import type { SeededRandom } from '../lib/prng.js';
 import type { KeySpace } from './key-space.js';
-import type { Random } from './random.js';
 
 /** What the soak's user code calls back into: the cache's invalidation. */
 interface Invalidating {
@@ -27,14 +27,14 @@ export interface ReentryRates {
  */
 export class ReentrantUserCode {
   readonly #keys: KeySpace;
-  readonly #random: Random;
+  readonly #random: SeededRandom;
   readonly #rates: ReentryRates;
   readonly #ttlMs: number;
   #cache: Invalidating | undefined;
   /** Re-entrant invalidations made so far, by where they came from. */
   readonly counts = { fromTtl: 0, fromRemoval: 0 };
 
-  constructor(keys: KeySpace, random: Random, rates: ReentryRates, ttlMs: number) {
+  constructor(keys: KeySpace, random: SeededRandom, rates: ReentryRates, ttlMs: number) {
     this.#keys = keys;
     this.#random = random;
     this.#rates = rates;
@@ -43,7 +43,7 @@ export class ReentrantUserCode {
 
   /** The `ttlMs` option: always `ttlMs`, after sometimes invalidating its own key. */
   readonly ttlMs = (_value: unknown, key: AgentId): number => {
-    if (this.#random() < this.#rates.fromTtl) {
+    if (this.#random.nextFloat() < this.#rates.fromTtl) {
       this.#invalidate(key);
       this.counts.fromTtl++;
     }
@@ -62,8 +62,8 @@ export class ReentrantUserCode {
   }
 
   readonly #onRemove = (): void => {
-    if (this.#random() >= this.#rates.fromRemoval) return;
-    const key = Math.floor(this.#random() * this.#keys.size);
+    if (this.#random.nextFloat() >= this.#rates.fromRemoval) return;
+    const key = this.#random.nextInt(this.#keys.size);
     this.#invalidate(this.#keys.ids[key] as AgentId);
     this.counts.fromRemoval++;
   };

@@ -2,12 +2,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type CacheStats, L1Cache } from '@aa/cache';
 import type { AgentId, PolicyDocument } from '@aa/core';
+import { collectGarbage, heapBytes } from '../lib/heap.js';
+import { SeededRandom } from '../lib/prng.js';
+import { ZipfSampler } from '../lib/zipf.js';
 import { EventCounter } from './event-counter.js';
 import { FaultySource, SOAK_FAULTS } from './faulty-source.js';
-import { heapUsedAfterGcMb } from './heap.js';
 import { KeySpace } from './key-space.js';
 import { describeError, Oracle, type OracleLimits, type Overshoot } from './oracle.js';
-import { seededRandom, zipfSampler } from './random.js';
 import { ReentrantUserCode } from './reentrant-user-code.js';
 import { SoakPhases } from './soak-phases.js';
 import {
@@ -95,7 +96,7 @@ export async function runSoak(settings: SoakSettings): Promise<SoakReport> {
   let reentry: ReentrantUserCode | undefined;
 
   try {
-    const random = seededRandom(settings.seed);
+    const random = new SeededRandom(settings.seed);
     const keys = new KeySpace(SOAK_KEYS, random);
     const limits: OracleLimits = {
       ...SOAK_SLACK,
@@ -120,18 +121,19 @@ export async function runSoak(settings: SoakSettings): Promise<SoakReport> {
     });
     reentry.attach(real);
     const cache = settings.wrapCache?.(real) ?? real;
+    const zipf = new ZipfSampler(SOAK_KEYS, SOAK_ZIPF_EXPONENT);
     const traffic = new Traffic(
       cache,
       keys,
       oracle,
       violations,
       random,
-      zipfSampler(SOAK_KEYS, SOAK_ZIPF_EXPONENT, random),
+      () => zipf.sample(random),
       SOAK_MIX,
       SOAK_CACHE_OPTIONS.maxEntries,
     );
     const run = new SoakPhases(cache, source, traffic, oracle, violations, random);
-    const heapUsed = settings.measureHeap === false ? () => 0 : heapUsedAfterGcMb;
+    const heapUsed = settings.measureHeap === false ? () => 0 : heapAfterGcMb;
 
     const baseline = heapUsed();
     const warmupMs = Math.round(
@@ -205,4 +207,13 @@ export async function runSoak(settings: SoakSettings): Promise<SoakReport> {
     process.off('unhandledRejection', onUnhandled);
     process.off('uncaughtException', onUncaught);
   }
+}
+
+/**
+ * The heap after full collections, in MB, measured now, in this task (the
+ * soak's phases rely on the clock not moving meanwhile).
+ */
+function heapAfterGcMb(): number {
+  collectGarbage();
+  return heapBytes() / 2 ** 20;
 }

@@ -1,9 +1,9 @@
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { CACHE_ERROR_CODES, isCacheError } from '@aa/cache';
+import type { SeededRandom } from '../lib/prng.js';
 import type { EventCounter } from './event-counter.js';
 import type { FaultySource } from './faulty-source.js';
 import { describeError, type Oracle } from './oracle.js';
-import type { Random } from './random.js';
 import {
   CLEAR_INTERVAL_MS,
   JUDGE_SLOW_CALLERS_AFTER_MS,
@@ -20,7 +20,7 @@ export class SoakPhases {
   readonly #traffic: Traffic;
   readonly #oracle: Oracle;
   readonly #violations: Violations;
-  readonly #random: Random;
+  readonly #random: SeededRandom;
 
   constructor(
     cache: SoakCache,
@@ -28,7 +28,7 @@ export class SoakPhases {
     traffic: Traffic,
     oracle: Oracle,
     violations: Violations,
-    random: Random,
+    random: SeededRandom,
   ) {
     this.#cache = cache;
     this.#source = source;
@@ -54,7 +54,7 @@ export class SoakPhases {
           traffic.clear();
           scheduleClear();
         },
-        low + this.#random() * (high - low),
+        low + this.#random.nextFloat() * (high - low),
       );
     };
     scheduleClear();

@@ -1,4 +1,4 @@
-import { markdownTable } from '../report.js';
+import { markdownTable } from '../lib/markdown-table.js';
 import { SOAK_FAULTS_SUMMARY } from './faulty-source.js';
 import type { SoakReport } from './run-soak.js';
 import { HEAP_GROWTH_BOUND_MB, SOAK_SLACK } from './soak-settings.js';
@@ -88,7 +88,7 @@ export function formatSoakReport(report: SoakReport): string {
         ],
         ['heap after dispose()', `${mb(report.heapMb.afterDispose)} MB`],
       ],
-    )}\n\nAll heap figures are after full garbage collection. Ages are checked on the ` +
+    )}\n\nAll heap figures are after full garbage collection, V8 heap plus ArrayBuffer backing stores (the cache keeps its bookkeeping in typed arrays). Ages are checked on the ` +
       `cache's clock, which the default clock holds still for one task (a callback and its microtasks), so an ` +
       `answer may outlive its window in real time by as long as a turn runs (measured above); ` +
       `that clock may trail real time by at most ${SOAK_SLACK.maxClockLagMs} ms. Callers may ` +

@@ -2,9 +2,9 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type L1Cache, monotonicClock } from '@aa/cache';
 import type { AgentId, PolicyDocument } from '@aa/core';
+import type { SeededRandom } from '../lib/prng.js';
 import type { KeySpace } from './key-space.js';
 import { type GetStart, type Oracle, type Outcome, SoakAbort } from './oracle.js';
-import type { Random } from './random.js';
 import type { Violations } from './violations.js';
 
 /**
@@ -57,7 +57,7 @@ export class Traffic {
   readonly #keys: KeySpace;
   readonly #oracle: Oracle;
   readonly #violations: Violations;
-  readonly #random: Random;
+  readonly #random: SeededRandom;
   readonly #nextKey: () => number;
   readonly #mix: TrafficMix;
   readonly #maxEntries: number;
@@ -91,7 +91,7 @@ export class Traffic {
     keys: KeySpace,
     oracle: Oracle,
     violations: Violations,
-    random: Random,
+    random: SeededRandom,
     nextKey: () => number,
     mix: TrafficMix,
     maxEntries: number,
@@ -156,7 +156,7 @@ export class Traffic {
     const { writeRate, invalidateRate, yieldEvery } = this.#mix;
     let operations = 0;
     while (!this.#stopping) {
-      const roll = this.#random();
+      const roll = this.#random.nextFloat();
       if (roll < writeRate) this.#write();
       else if (roll < writeRate + invalidateRate) this.#invalidate(this.#nextKey());
       else await this.#get();
@@ -168,7 +168,7 @@ export class Traffic {
     const key = this.#nextKey();
     this.#keys.write(key);
     this.counts.writes++;
-    if (this.#random() < this.#mix.invalidateAfterWriteRate) this.#invalidate(key);
+    if (this.#random.nextFloat() < this.#mix.invalidateAfterWriteRate) this.#invalidate(key);
   }
 
   #invalidate(key: number): void {
@@ -186,16 +186,16 @@ export class Traffic {
     let controller: AbortController | undefined;
     let abortReason: SoakAbort | undefined;
     let abortTimer: ReturnType<typeof setTimeout> | undefined;
-    if (this.#random() < this.#mix.signalRate) {
+    if (this.#random.nextFloat() < this.#mix.signalRate) {
       counts.getsWithSignal++;
       controller = new AbortController();
       abortReason = new SoakAbort(++this.#callers);
-      if (this.#random() < this.#mix.preAbortedRate) {
+      if (this.#random.nextFloat() < this.#mix.preAbortedRate) {
         counts.preAborted++;
         controller.abort(abortReason);
       } else {
         const abort = controller.abort.bind(controller, abortReason);
-        abortTimer = setTimeout(abort, this.#random() * this.#mix.abortWithinMs);
+        abortTimer = setTimeout(abort, this.#random.nextFloat() * this.#mix.abortWithinMs);
       }
     }
     const start: GetStart = {

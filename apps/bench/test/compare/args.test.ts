@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CliArgsError } from '../../src/cli.js';
 import { parseCompareArgs } from '../../src/compare/args.js';
 import { PEER_IDS } from '../../src/compare/peers/catalog.js';
 import { WORKLOAD_IDS } from '../../src/compare/workloads/case-params.js';
+import { CliArgsError } from '../../src/lib/args.js';
 
 describe('parseCompareArgs()', () => {
   it('runs every workload against every peer by default', () => {
@@ -43,14 +43,14 @@ describe('parseCompareArgs()', () => {
   });
 
   it.each([
-    [['--only', 'hit,nope'], 'Expected --only to list some of hit, '],
-    [['--only', ''], 'Expected --only to list some of'],
-    [['--peers', 'redis'], 'Expected --peers to list some of map, '],
-    [['--reps', '0'], 'Expected --reps to be at least 1'],
-    [['--reps', '51'], 'Expected --reps to be at most 50'],
-    [['--reps', 'many'], 'Expected --reps to be a whole number'],
-    [['--loader', 'ts-node'], 'Expected --loader to be bundle or tsx, got `ts-node`'],
-    [['--json-out', ''], 'Expected --json-out to be a path'],
+    [['--only', 'hit,nope'], 'Expected `--only` to list some of hit, '],
+    [['--only', ''], 'Expected `--only` to list some of'],
+    [['--peers', 'redis'], 'Expected `--peers` to list some of map, '],
+    [['--reps', '0'], 'Expected `--reps` to be a whole number from 1 to 50, got `0`'],
+    [['--reps', '51'], 'Expected `--reps` to be a whole number from 1 to 50, got `51`'],
+    [['--reps', 'many'], 'Expected `--reps` to be a whole number from 1 to 50, got `many`'],
+    [['--loader', 'ts-node'], 'Expected `--loader` to be bundle or tsx, got `ts-node`'],
+    [['--json-out', ''], 'Expected `--json-out` to be a path, got an empty string'],
     [['--fast'], "Unknown option '--fast'"],
     [['--only'], "Option '--only <value>' argument missing"],
     [['extra'], "Unexpected argument 'extra'"],

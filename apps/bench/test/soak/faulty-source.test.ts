@@ -1,9 +1,9 @@
 import { isStorageError } from '@aa/core';
 import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../src/lib/prng.js';
 import { type FaultProfile, FaultySource } from '../../src/soak/faulty-source.js';
 import { KeySpace } from '../../src/soak/key-space.js';
 import { Oracle } from '../../src/soak/oracle.js';
-import { seededRandom } from '../../src/soak/random.js';
 import { Violations } from '../../src/soak/violations.js';
 
 const at = (overrides: Partial<FaultProfile>): FaultProfile => ({
@@ -15,7 +15,7 @@ const at = (overrides: Partial<FaultProfile>): FaultProfile => ({
 });
 
 function setup(faults: FaultProfile) {
-  const keys = new KeySpace(10, seededRandom(1));
+  const keys = new KeySpace(10, new SeededRandom(1));
   const violations = new Violations();
   const oracle = new Oracle(
     keys,
@@ -30,7 +30,7 @@ function setup(faults: FaultProfile) {
     },
     violations,
   );
-  const source = new FaultySource(keys, oracle, violations, seededRandom(2), faults);
+  const source = new FaultySource(keys, oracle, violations, new SeededRandom(2), faults);
   const id = (key: number) => keys.ids[key] as (typeof keys.ids)[number];
   return { keys, violations, source, id };
 }

@@ -1,6 +1,7 @@
 import { CacheDisposedError, LoadTimeoutError } from '@aa/cache';
 import { StorageError } from '@aa/core';
 import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../src/lib/prng.js';
 import { KeySpace } from '../../src/soak/key-space.js';
 import {
   type Answer,
@@ -9,7 +10,6 @@ import {
   type OracleLimits,
   SoakAbort,
 } from '../../src/soak/oracle.js';
-import { seededRandom } from '../../src/soak/random.js';
 import { Violations } from '../../src/soak/violations.js';
 
 const limits: OracleLimits = {
@@ -28,7 +28,7 @@ const UNKNOWN = 4;
 
 /** An oracle over a small key space, at time 1,000 on both clocks. */
 function setup() {
-  const keys = new KeySpace(10, seededRandom(1));
+  const keys = new KeySpace(10, new SeededRandom(1));
   const violations = new Violations();
   const oracle = new Oracle(keys, limits, violations);
   const start = (key: number, overrides: Partial<GetStart> = {}): GetStart => ({
@@ -218,7 +218,7 @@ describe('Oracle', () => {
     });
 
     it('excuses a wait that a timer stall meanwhile explains', () => {
-      const keys = new KeySpace(10, seededRandom(1));
+      const keys = new KeySpace(10, new SeededRandom(1));
       const violations = new Violations();
       const lateBy = (from: number, to: number) => (from <= 2_000 && to >= 1_000 ? 200 : 0);
       const oracle = new Oracle(keys, limits, violations, lateBy);
@@ -265,7 +265,7 @@ describe('Violations', () => {
 
 describe('KeySpace', () => {
   it('holds distinct ids, one in five unknown, and tracks floors through writes and clears', () => {
-    const keys = new KeySpace(1_000, seededRandom(2));
+    const keys = new KeySpace(1_000, new SeededRandom(2));
     expect(new Set(keys.ids).size).toBe(1_000);
     expect(keys.indexOf(keys.ids[123] as (typeof keys.ids)[number])).toBe(123);
     expect([0, 1, 2, 3, 4].map((key) => keys.version(key))).toEqual([1, 1, 1, 1, 0]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliArgsError } from '../../src/cli.js';
+import { CliArgsError } from '../../src/lib/args.js';
 import { parseSoakArgs } from '../../src/soak/soak-args.js';
 
 const fixedSeed = () => 42;
@@ -27,14 +27,19 @@ describe('parseSoakArgs()', () => {
   });
 
   it.each([
-    [['--seconds', '0'], 'Expected --seconds to be at least 1'],
-    [['--seconds', '3601'], 'Expected --seconds to be at most 3600'],
-    [['--seconds', '1.5'], 'Expected --seconds to be a whole number'],
-    [['--seconds', 'ten'], 'Expected --seconds to be a whole number'],
-    [['--seconds', ''], 'Expected --seconds to be a whole number'],
-    [['--seconds', '-5'], "Option '--seconds"],
-    [['--seed', '4294967296'], 'Expected --seed to be at most 4294967295'],
-    [['--seed', '0x10'], 'Expected --seed to be a whole number'],
+    [['--seconds', '0'], 'Expected `--seconds` to be a whole number from 1 to 3600, got `0`'],
+    [['--seconds', '3601'], 'Expected `--seconds` to be a whole number from 1 to 3600, got `3601`'],
+    [['--seconds', '1.5'], 'Expected `--seconds` to be a whole number from 1 to 3600, got `1.5`'],
+    [['--seconds', 'ten'], 'Expected `--seconds` to be a whole number from 1 to 3600, got `ten`'],
+    [['--seconds', ''], 'Expected `--seconds` to be a whole number from 1 to 3600, got ``'],
+    [['--seconds', '-5'], 'Expected `--seconds` to be a whole number from 1 to 3600, got `-5`'],
+    [['--seed', '-1'], 'Expected `--seed` to be a whole number from 0 to 4294967295, got `-1`'],
+    [['--seed', '-.5'], 'Expected `--seed` to be a whole number from 0 to 4294967295, got `-.5`'],
+    [
+      ['--seed', '4294967296'],
+      'Expected `--seed` to be a whole number from 0 to 4294967295, got `4294967296`',
+    ],
+    [['--seed', '0x10'], 'Expected `--seed` to be a whole number from 0 to 4294967295, got `0x10`'],
     [['--seconds'], "Option '--seconds <value>' argument missing"],
     [['--minutes', '1'], "Unknown option '--minutes'"],
     [['10'], "Unexpected argument '10'"],

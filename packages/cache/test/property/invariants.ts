@@ -1,3 +1,4 @@
+import { answerSafetyViolation } from './answer-safety.js';
 import type { ModelCaller, ModelFlight } from './model-records.js';
 import {
   describeExpected,
@@ -44,44 +45,40 @@ export function safetyViolation(
     if (context.loads[loadIndex]?.value !== value) {
       return `get #${caller.id} resolved with a value no load returned`;
     }
-    if (value.version < caller.versionFloor) {
-      return (
-        `get #${caller.id} ('${caller.key}') saw version ${value.version}, older than version ` +
-        `${caller.versionFloor} current at the invalidation before it`
-      );
-    }
   } else {
     loadIndex = context.errorLoad.get(actual.error);
   }
   const load = loadIndex === undefined ? undefined : context.flights[loadIndex];
   if (load === undefined) return undefined;
-  if (load.key !== caller.key) {
-    return `get #${caller.id} ('${caller.key}') got the outcome of load #${load.id} of '${load.key}'`;
-  }
-  if (load.startEpoch < caller.startEpoch) {
-    return (
-      `invalidation safety: get #${caller.id} ('${caller.key}') began after an invalidation that ` +
-      `load #${load.id} predates, yet got its ${actual.ok ? 'value' : 'error'}`
-    );
-  }
   const { deliveredAt, deliveredSeq } = load;
-  if (deliveredAt === undefined || deliveredSeq === undefined) return undefined;
-  if (deliveredSeq >= caller.startSeq) return undefined;
-  // The load had completed before this get began: the answer came from memory.
-  const { staleWhileRevalidateMs, staleIfErrorMs, notFoundTtlMs } = context.options;
-  let servableUntil = deliveredAt + notFoundTtlMs;
-  if (actual.ok) {
-    const ttl = ttlOf(context.options, actual.value as LoadedValue);
-    servableUntil =
-      ttl === undefined || ttl === 0
-        ? deliveredAt
-        : deliveredAt + ttl + Math.max(staleWhileRevalidateMs, staleIfErrorMs);
-  }
-  if (caller.startedAt < servableUntil) return undefined;
-  return (
-    `expired ${actual.ok ? 'value' : 'NotFound'}: get #${caller.id} ('${caller.key}') at t=${caller.startedAt} ` +
-    `got load #${load.id}'s, completed at t=${deliveredAt}, servable until t=${servableUntil}`
+  const violation = answerSafetyViolation(
+    {
+      key: caller.key,
+      startedAt: caller.startedAt,
+      loadsFrom: caller.startEpoch,
+      versionFloor: caller.versionFloor,
+    },
+    {
+      key: load.key,
+      began: load.startEpoch,
+      version: actual.ok ? (actual.value as LoadedValue).version : undefined,
+      deliveredAt,
+      fromMemory: deliveredSeq !== undefined && deliveredSeq < caller.startSeq,
+      servableForMs: servableForMs(actual, context.options),
+    },
   );
+  return violation === undefined
+    ? undefined
+    : `${violation.rule}: get #${caller.id} ('${caller.key}') and load #${load.id} ('${load.key}'): ${violation.detail}`;
+}
+
+/** How long memory may serve `outcome` once its load has delivered it. */
+function servableForMs(outcome: Settled, options: ModelOptions): number {
+  if (!outcome.ok) return options.notFoundTtlMs;
+  const ttl = ttlOf(options, outcome.value as LoadedValue);
+  return ttl === undefined || ttl === 0
+    ? 0
+    : ttl + Math.max(options.staleWhileRevalidateMs, options.staleIfErrorMs);
 }
 
 /**

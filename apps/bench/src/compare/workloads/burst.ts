@@ -1,4 +1,4 @@
-import { quantile } from '../../statistics.js';
+import { quantile } from '../../lib/statistics.js';
 import type { CacheUnderTest, CreateCache } from '../peers/cache-under-test.js';
 import { type CaseParams, type Metrics, NO_EXPIRY_TTL_MS } from './case-params.js';
 import { TestSource, type TestValue } from './test-source.js';

@@ -1,3 +1,4 @@
+import { ZipfSampler } from '../../lib/zipf.js';
 import { scanMixStream, zipfStream } from '../access-streams.js';
 import {
   formatBytes,
@@ -12,7 +13,6 @@ import { replayLru } from '../lru-simulator.js';
 import type { PeerId, PeerInfo } from '../peers/catalog.js';
 import type { Pairing } from '../results.js';
 import type { CompareSettings } from '../settings.js';
-import { ZipfSampler } from '../zipf.js';
 import type { CaseParams, Metrics, WorkloadId } from './case-params.js';
 
 /** One column of a workload's table. */

@@ -1,6 +1,6 @@
-import { median } from '../../statistics.js';
+import { SeededRandom } from '../../lib/prng.js';
+import { median } from '../../lib/statistics.js';
 import type { CacheUnderTest, CreateCache } from '../peers/cache-under-test.js';
-import { SeededRandom } from '../random.js';
 import { type CaseParams, type Metrics, NO_EXPIRY_TTL_MS } from './case-params.js';
 import { TestSource, type TestValue } from './test-source.js';
 

@@ -1,7 +1,8 @@
-import { median } from '../../statistics.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { settledHeapBytes } from '../../lib/heap.js';
+import { median } from '../../lib/statistics.js';
 import type { CacheUnderTest, CreateCache } from '../peers/cache-under-test.js';
 import { type CaseParams, type Metrics, NO_EXPIRY_TTL_MS } from './case-params.js';
-import { settledHeapBytes, sleep } from './heap.js';
 import { makeValue, TestSource, type TestValue } from './test-source.js';
 
 // Keys stay under 13 characters, so V8 stores each as one flat string, the

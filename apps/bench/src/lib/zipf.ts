@@ -1,4 +1,4 @@
-import type { SeededRandom } from './random.js';
+import type { SeededRandom } from './prng.js';
 
 /**
  * Draws ranks `0 … n-1` with probability proportional to `1 / (rank + 1)^s`
