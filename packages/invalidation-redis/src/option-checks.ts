@@ -29,3 +29,11 @@ export function checkObject(name: string, value: unknown): void {
     throw new TypeError(`Expected \`${name}\` to be an object, got ${describeValue(value)}`);
   }
 }
+
+/**
+ * `value`, or `fallback` when it is `undefined`. Only `undefined` means "use the
+ * default": a `null` goes on to the check and is rejected there.
+ */
+export function withDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}

@@ -1,6 +1,6 @@
 import { checkOptions, describeValue } from '@aa/core';
 import type { Redis } from 'ioredis';
-import { checkInteger } from './option-checks.js';
+import { checkInteger, withDefault } from './option-checks.js';
 import {
   type ResolvedStreamLocation,
   resolveStreamLocation,
@@ -108,23 +108,28 @@ export function resolvePublisherOptions(input?: unknown): ResolvedPublisherOptio
       );
     }
   }
-  const trimming = options.trimming ?? 'approximate';
+  const trimming = withDefault(options.trimming, 'approximate');
   if (trimming !== 'approximate' && trimming !== 'exact') {
     throw new TypeError(
       `Expected \`trimming\` to be 'approximate' or 'exact', got ${describeValue(trimming)}`,
     );
   }
-  const timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? 5_000, 10, HOUR_MS);
+  const timeoutMs = checkInteger('timeoutMs', withDefault(options.timeoutMs, 5_000), 10, HOUR_MS);
   return {
     ...resolveStreamLocation(options),
     client,
-    maxLen: checkInteger('maxLen', options.maxLen ?? 10_000, 1, MAX_MAX_LEN),
+    maxLen: checkInteger('maxLen', withDefault(options.maxLen, 10_000), 1, MAX_MAX_LEN),
     trimming,
     timeoutMs,
-    waitForReplicas: checkInteger('waitForReplicas', options.waitForReplicas ?? 0, 0, 100),
+    waitForReplicas: checkInteger(
+      'waitForReplicas',
+      withDefault(options.waitForReplicas, 0),
+      0,
+      100,
+    ),
     replicaTimeoutMs: checkInteger(
       'replicaTimeoutMs',
-      options.replicaTimeoutMs ?? Math.min(1_000, timeoutMs - 1),
+      withDefault(options.replicaTimeoutMs, Math.min(1_000, timeoutMs - 1)),
       1,
       timeoutMs - 1,
     ),

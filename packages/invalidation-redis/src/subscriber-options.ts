@@ -5,7 +5,7 @@ import {
   resolveSubscriberOptions,
   type SubscriberOptions,
 } from '@aa/invalidation';
-import { checkInteger, checkToken } from './option-checks.js';
+import { checkInteger, checkToken, withDefault } from './option-checks.js';
 import { isStreamId } from './stream-id.js';
 import {
   type ResolvedStreamLocation,
@@ -87,7 +87,7 @@ export function resolveRedisSubscriberOptions(input: unknown): ResolvedRedisSubs
     input,
     [...REDIS_OPTION_NAMES],
   );
-  const startId = options.startId ?? '$';
+  const startId = withDefault(options.startId, '$');
   if (startId !== '$' && !isStreamId(startId)) {
     throw new TypeError(
       `Expected \`startId\` to be '$' or a stream id like '1718000000000-0', got ${describeValue(startId)}`,
@@ -98,7 +98,7 @@ export function resolveRedisSubscriberOptions(input: unknown): ResolvedRedisSubs
     startId: startId === '$' ? undefined : startId,
     reader: {
       ...resolveStreamLocation(options),
-      batchSize: checkInteger('batchSize', options.batchSize ?? 100, 1, 100_000),
+      batchSize: checkInteger('batchSize', withDefault(options.batchSize, 100), 1, 100_000),
       connectionName:
         options.connectionName === undefined
           ? `aa-invalidation-${randomUUID().slice(0, 8)}`

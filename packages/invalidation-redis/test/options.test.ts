@@ -22,6 +22,11 @@ describe('RedisInvalidationSubscriber options', () => {
       "Expected `startId` to be '$' or a stream id like '1718000000000-0', got `\"0\"` (string)",
     ],
     [{ sink, blockMs: 100 }, 'got unknown option `blockMs`'],
+    [
+      { sink, batchSize: null },
+      'Expected `batchSize` to be an integer from 1 to 100000, got `null`',
+    ],
+    [{ sink, startId: null }, "Expected `startId` to be '$' or a stream id"],
     [{ sink, sinks: [sink] }, 'got unknown option `sinks`'],
     [
       { sink, heartbeatIntervalMs: 0 },
@@ -77,6 +82,8 @@ describe('RedisInvalidationPublisher options', () => {
     ],
     [{ waitForReplicas: -1 }, 'Expected `waitForReplicas` to be an integer from 0 to 100'],
     [{ bogus: true }, 'got unknown option `bogus`'],
+    [{ maxLen: null }, 'Expected `maxLen` to be an integer from 1 to 100000000, got `null`'],
+    [{ trimming: null }, "Expected `trimming` to be 'approximate' or 'exact', got `null`"],
     [
       { trimming: 'lazy' },
       "Expected `trimming` to be 'approximate' or 'exact', got `\"lazy\"` (string)",

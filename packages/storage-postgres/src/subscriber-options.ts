@@ -77,7 +77,9 @@ export function resolvePgSubscriberOptions(input: unknown): ResolvedPgSubscriber
   }
   const channel =
     options.channel === undefined
-      ? policyChannel(checkSchemaName(options.schema ?? DEFAULT_SCHEMA))
+      ? policyChannel(
+          checkSchemaName(options.schema === undefined ? DEFAULT_SCHEMA : options.schema),
+        )
       : checkChannelName(options.channel);
   return Object.freeze({
     common: resolved,
