@@ -113,7 +113,8 @@ export function resolveGatewayOptions(options: GatewayInvalidationOptions): Reso
       `Expected \`token\` to be a non-empty string of printable ASCII, got ${describeValue(token)}`,
     );
   }
-  const tokenHeader = options.tokenHeader ?? 'authorization';
+  // Only undefined means the default: a null goes on to the check and is rejected.
+  const tokenHeader = options.tokenHeader === undefined ? 'authorization' : options.tokenHeader;
   if (tokenHeader !== 'authorization' && tokenHeader !== 'x-aa-credential-token') {
     throw new TypeError(
       `Expected \`tokenHeader\` to be 'authorization' or 'x-aa-credential-token', got ${describeValue(tokenHeader)}`,
@@ -124,7 +125,7 @@ export function resolveGatewayOptions(options: GatewayInvalidationOptions): Reso
       `Expected \`onApproval\` to be a function, got ${describeValue(onApproval)}`,
     );
   }
-  const resumeGraceMs = options.resumeGraceMs ?? 250;
+  const resumeGraceMs = options.resumeGraceMs === undefined ? 250 : options.resumeGraceMs;
   if (!Number.isInteger(resumeGraceMs) || resumeGraceMs < 1 || resumeGraceMs > 60_000) {
     throw new TypeError(
       `Expected \`resumeGraceMs\` to be an integer from 1 to 60000, got ${describeValue(options.resumeGraceMs)}`,

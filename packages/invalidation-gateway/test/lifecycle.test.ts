@@ -35,6 +35,9 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
       [{ ...base, url: 'https://h:1', tls: { cert: 'x' } }, /together/],
       [{ ...base, onApproval: 'yes' }, /Expected `onApproval` to be a function/],
       [{ ...base, resumeGraceMs: -1 }, /Expected `resumeGraceMs`/],
+      [{ ...base, resumeGraceMs: null }, /Expected `resumeGraceMs`/],
+      [{ ...base, tokenHeader: null }, /Expected `tokenHeader`/],
+      [{ ...base, token: null }, /Expected `token`/],
     ];
     for (const [options, message] of bad) {
       expect(
