@@ -28,7 +28,12 @@ function contractBlocks(): Map<string, string> {
 describe('the subscriber contract in the READMEs', () => {
   it('is in the core and every transport package README, in the same words', () => {
     const blocks = contractBlocks();
-    for (const name of ['invalidation', 'invalidation-redis', 'storage-postgres']) {
+    for (const name of [
+      'invalidation',
+      'invalidation-gateway',
+      'invalidation-redis',
+      'storage-postgres',
+    ]) {
       expect(blocks.has(name), `${name}/README.md has the block`).toBe(true);
     }
     const reference = blocks.get('invalidation');
