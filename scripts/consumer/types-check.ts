@@ -11,11 +11,21 @@ import {
   TenantAgentKey,
   tenantInvalidationSink,
 } from '@aa/core';
+import {
+  type InvalidationTransport,
+  InvalidationSubscriber,
+  resolveSubscriberOptions,
+  type SubscriberOptions,
+} from '@aa/invalidation';
+import { GatewayInvalidationSubscriber } from '@aa/invalidation-gateway';
 import { RedisInvalidationSubscriber } from '@aa/invalidation-redis';
 import { migrate, PgInvalidationSubscriber, PgPolicyStore } from '@aa/storage-postgres';
 import { RedisPolicyCache, TieredPolicySource } from '@aa/storage-redis';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
-import { describeTenantPolicyStoreConformance } from '@aa/testing/conformance';
+import {
+  describeInvalidationTransportConformance,
+  describeTenantPolicyStoreConformance,
+} from '@aa/testing/conformance';
 import pg from 'pg';
 
 export async function typed(): Promise<PolicyDocument> {
@@ -28,7 +38,22 @@ export async function typed(): Promise<PolicyDocument> {
   const sink = tenantInvalidationSink(cache, source.orgs);
   void new PgInvalidationSubscriber({ connection: 'postgres://x', sink });
   void new RedisInvalidationSubscriber({ sink });
+  const gateway = new GatewayInvalidationSubscriber({
+    url: 'http://127.0.0.1:50051',
+    assemblyId: 'a',
+    sink,
+  });
+  void gateway.lastSeq;
+  void gateway.stats().clearCauses;
+  const { resolved } = resolveSubscriberOptions<SubscriberOptions>({ sink }, []);
+  const transport: InvalidationTransport<number> = {
+    name: 'mine',
+    target: 't',
+    connect: () => Promise.reject(new Error('x')),
+  };
+  void new InvalidationSubscriber(transport, resolved).start;
   void describeTenantPolicyStoreConformance;
+  void describeInvalidationTransportConformance;
   const memory = new MemoryPolicyStore().insert(AgentId.parse('x'), samplePolicy(1));
   void memory;
   const error: unknown = new Error('x');
