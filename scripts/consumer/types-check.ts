@@ -12,8 +12,8 @@ import {
   tenantInvalidationSink,
 } from '@aa/core';
 import {
-  type InvalidationTransport,
   InvalidationSubscriber,
+  type InvalidationTransport,
   resolveSubscriberOptions,
   type SubscriberOptions,
 } from '@aa/invalidation';
