@@ -16,7 +16,8 @@
  *   `resumeGraceMs`), so nothing proves that no event was missed (a restarted
  *   gateway replays nothing too).
  * - `malformed`: an event that does not parse (an unknown payload, an agent id
- *   that is not a UUID); the subscriber never guesses.
+ *   that is not a UUID, a message that is not protobuf or is over 4 MiB); the
+ *   subscriber never guesses.
  */
 export const GATEWAY_CLEAR_CAUSES = Object.freeze({
   start: 'start',

@@ -26,6 +26,26 @@ import { TappedSessionManager } from './tapped-session-manager.js';
 
 type Request = MessageInitShape<typeof SubscribeRequestSchema>;
 
+/**
+ * The longest message read from the gateway: gRPC's usual default receive
+ * limit. An event is a few dozen bytes; without a limit Connect would buffer
+ * whatever length a frame claims (up to 4 GiB), and every event after a frame
+ * that claims more than is ever sent would vanish into it, unread, while the
+ * PINGs kept proving the connection alive.
+ */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A message from the gateway that could not be read (not protobuf, longer than
+ * {@link MAX_MESSAGE_BYTES}, cut short). It stands in the inbox where its event
+ * would have been: it may have been an invalidation, so it is malformed input
+ * (counted, reported, cleared), not merely a lost connection, which a replay
+ * of the same bytes would turn into a reconnect loop that never clears.
+ */
+class UnreadableMessage {
+  constructor(readonly detail: string) {}
+}
+
 const DECISIONS: Readonly<Record<Decision, GatewayApproval['decision']>> = {
   [Decision.DECISION_UNSPECIFIED]: 'unspecified',
   [Decision.APPROVED]: 'approved',
@@ -44,7 +64,7 @@ export class GatewayConnection implements TransportConnection<number> {
   readonly #abort = new AbortController();
   readonly #requests = new RequestQueue<Request>();
   readonly #manager: TappedSessionManager;
-  readonly #inbox: InvalidationEvent[] = [];
+  readonly #inbox: (InvalidationEvent | UnreadableMessage)[] = [];
   readonly #listeners = new Set<() => void>();
   readonly #approvals = new Map<number, GatewayApproval>();
   readonly #pump: Promise<void>;
@@ -62,7 +82,11 @@ export class GatewayConnection implements TransportConnection<number> {
     context.signal.addEventListener('abort', this.#onContextAbort, { once: true });
     const client = createClient(
       InvalidationService,
-      createGrpcTransport({ baseUrl: options.url.href, sessionManager: this.#manager }),
+      createGrpcTransport({
+        baseUrl: options.url.href,
+        sessionManager: this.#manager,
+        readMaxBytes: MAX_MESSAGE_BYTES,
+      }),
     );
     this.#requests.push({
       assemblyId: options.assemblyId,
@@ -182,7 +206,11 @@ export class GatewayConnection implements TransportConnection<number> {
         ),
       );
     } catch (error) {
-      this.#fail(this.#describeFailure(error));
+      const failure = this.#describeFailure(error);
+      if (this.#failure === undefined && isUnreadableMessage(error)) {
+        this.#inbox.push(new UnreadableMessage(failure.message));
+      }
+      this.#fail(failure);
     }
   }
 
@@ -190,6 +218,10 @@ export class GatewayConnection implements TransportConnection<number> {
   #drain(): TransportEvent<number>[] {
     const out: TransportEvent<number>[] = [];
     for (const event of this.#inbox.splice(0)) {
+      if (event instanceof UnreadableMessage) {
+        out.push({ kind: 'malformed', detail: event.detail });
+        continue;
+      }
       const seq = seqOf(event);
       if (seq === undefined) {
         out.push({ kind: 'malformed', detail: `sequence number ${event.seq} is out of range` });
@@ -265,8 +297,13 @@ export class GatewayConnection implements TransportConnection<number> {
    * loss).
    */
   #firstReplayed(): Promise<number | undefined> {
-    const first = (): number | undefined =>
-      this.#inbox.length > 0 ? (seqOf(this.#inbox[0]) ?? 0) : undefined;
+    // An unreadable first message proves nothing: undefined, as no replay.
+    const first = (): number | undefined => {
+      const head = this.#inbox[0];
+      return head === undefined || head instanceof UnreadableMessage
+        ? undefined
+        : (seqOf(head) ?? 0);
+    };
     if (this.#inbox.length > 0) return Promise.resolve(first());
     const { scheduler } = this.#context;
     return new Promise((resolve, reject) => {
@@ -349,24 +386,57 @@ export class GatewayConnection implements TransportConnection<number> {
   #describeFailure(error: unknown): Error {
     if (this.#failure !== undefined) return this.#failure;
     const connectError = ConnectError.from(error);
-    const code =
-      connectError.code === Code.Unauthenticated
+    // Only a status the gateway sent is its answer: Connect's own errors (a
+    // frame it could not read, a reset stream, TLS) reuse the codes, and an
+    // INVALID_ARGUMENT of its own ("incomplete envelope") is no rejection.
+    const code = !connectError.isWireError
+      ? GATEWAY_ERROR_CODES.Unavailable
+      : connectError.code === Code.Unauthenticated
         ? GATEWAY_ERROR_CODES.Unauthenticated
         : connectError.code === Code.PermissionDenied
           ? GATEWAY_ERROR_CODES.PermissionDenied
           : connectError.code === Code.InvalidArgument
             ? GATEWAY_ERROR_CODES.Rejected
             : GATEWAY_ERROR_CODES.Unavailable;
-    return new GatewayError(
-      code,
-      `the gateway at ${this.#options.url.host} answered ${Code[connectError.code]}: ${connectError.rawMessage}`,
-      { cause: error, grpcStatus: connectError.code },
-    );
+    const { host } = this.#options.url;
+    return connectError.isWireError
+      ? new GatewayError(
+          code,
+          `the gateway at ${host} answered ${Code[connectError.code]}: ${connectError.rawMessage}`,
+          { cause: error, grpcStatus: connectError.code },
+        )
+      : new GatewayError(
+          code,
+          `the stream from the gateway at ${host} failed (${Code[connectError.code]}): ${connectError.rawMessage}`,
+          { cause: error },
+        );
   }
 }
 
-function seqOf(event: InvalidationEvent | undefined): number | undefined {
-  if (event === undefined) return undefined;
+/**
+ * Whether Connect ended the stream on a message from the gateway it could not
+ * read: not protobuf (`parse binary`), longer than `readMaxBytes`, or cut short
+ * by the end of the stream (`incomplete envelope`). Connect's own errors only
+ * (a status the gateway sent is its answer, not a message); their messages are
+ * matched because Connect gives them no other mark (its version is pinned, and
+ * a test sends each).
+ */
+function isUnreadableMessage(error: unknown): boolean {
+  if (!(error instanceof ConnectError) || error.isWireError) return false;
+  const message = error.rawMessage;
+  switch (error.code) {
+    case Code.Internal:
+      return message.startsWith('parse binary');
+    case Code.ResourceExhausted:
+      return message.includes('readMaxBytes');
+    case Code.InvalidArgument:
+      return message.includes('incomplete envelope');
+    default:
+      return false;
+  }
+}
+
+function seqOf(event: InvalidationEvent): number | undefined {
   const seq = event.seq;
   return seq >= 1n && seq <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seq) : undefined;
 }
