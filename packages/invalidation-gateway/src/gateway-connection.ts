@@ -66,7 +66,13 @@ export class GatewayConnection implements TransportConnection<number> {
   readonly #manager: TappedSessionManager;
   readonly #inbox: (InvalidationEvent | UnreadableMessage)[] = [];
   readonly #listeners = new Set<() => void>();
-  readonly #approvals = new Map<number, GatewayApproval>();
+  /**
+   * One entry per event handed out with a position, in order: its approval,
+   * if it is one. `applied()` is told of those events in the same order, so
+   * it takes the head. Not a map by seq: two events may share a number (a
+   * restarted numbering), and each approval is handed on once, in order.
+   */
+  readonly #approvals: (GatewayApproval | undefined)[] = [];
   readonly #pump: Promise<void>;
   #continuity: Continuity<number> = { proven: false };
   #headers = false;
@@ -178,10 +184,8 @@ export class GatewayConnection implements TransportConnection<number> {
       assemblyId: this.#options.assemblyId,
       kind: { case: 'ack', value: { seq: BigInt(seq) } },
     });
-    const approval = this.#approvals.get(seq);
-    if (approval === undefined) return;
-    this.#approvals.delete(seq);
-    this.#approve(approval);
+    const approval = this.#approvals.shift();
+    if (approval !== undefined) this.#approve(approval);
   }
 
   async close(): Promise<void> {
@@ -230,7 +234,9 @@ export class GatewayConnection implements TransportConnection<number> {
       const gap = sequenceGap(this.#last, seq);
       if (gap !== undefined) out.push({ kind: 'gap', cause: gap });
       this.#last = seq;
-      out.push(this.#translate(event, seq));
+      const translated = this.#translate(event, seq);
+      out.push(translated);
+      if (translated.kind !== 'skip') this.#approvals.push(undefined);
     }
     return out;
   }
@@ -252,7 +258,7 @@ export class GatewayConnection implements TransportConnection<number> {
             };
       }
       case 'approvalResolved':
-        this.#approvals.set(seq, {
+        this.#approvals.push({
           requestId: payload.value.requestId,
           decision: DECISIONS[payload.value.decision] ?? 'unspecified',
           seq,

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentId, InvalidationSink } from '@aa/core';
 import { TestGateway, waitUntil } from '@aa/test-infra';
+import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Decision } from '../src/generated/invalidation_pb.js';
-import { GATEWAY_ERROR_CODES, GatewayError, GatewayInvalidationSubscriber } from '../src/index.js';
+import { Decision, InvalidationEventSchema } from '../src/generated/invalidation_pb.js';
+import {
+  GATEWAY_ERROR_CODES,
+  type GatewayApproval,
+  GatewayError,
+  GatewayInvalidationSubscriber,
+} from '../src/index.js';
 import { cachedAgent, errorLog } from './support/harness.js';
 import { event, frame, type RawCall, RawGateway } from './support/raw-gateway.js';
 
@@ -39,6 +45,8 @@ function subscribe(
   return { subscriber, onError };
 }
 
+const encode = (init: MessageInitShape<typeof InvalidationEventSchema>) =>
+  toBinary(InvalidationEventSchema, create(InvalidationEventSchema, init));
 const invalidated = (seq: bigint, agentId: string) =>
   ({ seq, payload: { case: 'policyInvalidated', value: { agentId, policyVersion: 1n } } }) as const;
 
@@ -263,6 +271,38 @@ describe('GatewayInvalidationSubscriber against hostile numbering and ids', () =
 });
 
 describe('GatewayInvalidationSubscriber and its callbacks', () => {
+  it('hands two approvals that share a number (another numbering) to onApproval in order, both of them', async () => {
+    const agent = await cachedAgent();
+    const gateway = track(await RawGateway.start((call) => call.open()));
+    const seen: GatewayApproval[] = [];
+    // A slow sink: the approvals pile up behind the invalidation, and are read together.
+    const sink = {
+      invalidate: () => new Promise<void>((resolve) => setTimeout(resolve, 100)),
+      clear: () => {},
+    };
+    const { subscriber } = subscribe(gateway.url, sink, {
+      onApproval: (approval) => void seen.push(approval),
+    });
+    await subscriber.start();
+    const stream = gateway.calls[0] as RawCall;
+    const approval = (seq: bigint, requestId: string) =>
+      ({
+        seq,
+        payload: { case: 'approvalResolved', value: { requestId, decision: Decision.APPROVED } },
+      }) as const;
+    // One write: all three arrive while the sink works on event 1.
+    stream.write(
+      Buffer.concat([
+        frame(event(1n, randomUUID())),
+        frame(encode(approval(2n, 'first'))),
+        frame(encode(approval(2n, 'second'))),
+        frame(encode(approval(2n, 'third'))),
+      ]),
+    );
+    await waitUntil(() => seen.length === 3, 'three approvals', BOUND_MS).catch(() => {});
+    expect(seen.map((a) => a.requestId)).toEqual(['first', 'second', 'third']);
+  });
+
   it('goes on when onApproval never settles its promise', async () => {
     const gateway = track(await TestGateway.start());
     const agent = await cachedAgent();
