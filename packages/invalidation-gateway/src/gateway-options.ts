@@ -157,6 +157,11 @@ function parseUrl(value: unknown): URL {
       `Expected \`url\` to have no credentials, query or fragment (pass the token as \`token\`), got ${describeValue(value)}`,
     );
   }
+  if (url.pathname !== '/') {
+    throw new TypeError(
+      `Expected \`url\` to have no path (the service's path is fixed), got ${describeValue(value)}`,
+    );
+  }
   return url;
 }
 

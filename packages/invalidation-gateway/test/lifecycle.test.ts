@@ -26,6 +26,7 @@ describe('GatewayInvalidationSubscriber lifecycle', () => {
       [{ ...base, url: 'not a url' }, /Expected `url` to be an http:\/\/ or https:\/\/ URL/],
       [{ ...base, url: 'ftp://127.0.0.1:1' }, /Expected `url`/],
       [{ ...base, url: 'http://user:pw@127.0.0.1:1' }, /no credentials/],
+      [{ ...base, url: 'http://127.0.0.1:1/prefix' }, /no path/],
       [{ ...base, heartbeatIntervalMs: 0 }, /heartbeatIntervalMs/],
       [{ ...base, assemblyId: '' }, /Expected `assemblyId` to be a non-empty string/],
       [{ ...base, token: 'a\r\nb' }, /Expected `token`/],

@@ -236,10 +236,14 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
         await this.#establish(connection.continuity, everConnected);
         if (this.#isClosed()) break;
         connected = true;
-        attempt = 0;
         this.#connected(everConnected);
         everConnected = true;
-        await this.#readUntilFailure(connection, attemptAbort.signal);
+        // The backoff starts over only once a read has succeeded: a peer that
+        // accepts each connection and fails it at once must not be retried in a
+        // tight loop at the first delay.
+        await this.#readUntilFailure(connection, attemptAbort.signal, () => {
+          attempt = 0;
+        });
       } catch (error) {
         if (!this.#isClosed()) this.#lost(error, connected, attempt);
       } finally {
@@ -307,9 +311,11 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
     this.#started.resolve();
   }
 
+  /** Reads and applies until the connection fails; `onHealthy` after the first read that succeeds. */
   async #readUntilFailure(
     connection: TransportConnection<Position>,
     signal: AbortSignal,
+    onHealthy: () => void,
   ): Promise<void> {
     const { scheduler, heartbeatIntervalMs, connectTimeoutMs } = this.#options;
     const readDeadlineMs = heartbeatIntervalMs + connectTimeoutMs;
@@ -322,6 +328,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
         scheduler,
         signal,
       );
+      onHealthy();
       for (const event of events) {
         if (this.#isClosed()) return;
         await this.#apply(event);

@@ -158,6 +158,32 @@ describe('InvalidationSubscriber', () => {
     await subscriber.close();
   });
 
+  it('keeps backing off from a peer that accepts each connection and fails it at once', async () => {
+    const { transport, scheduler, subscriber } = subscribe({
+      reconnectDelayMs: 100,
+      maxReconnectDelayMs: 400,
+    });
+    const waits: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await flush();
+      const connection = transport.open();
+      await flush();
+      connection.fail(new Error('reset right after the handshake'));
+      await flush();
+      const before = transport.attempts.length;
+      const from = scheduler.now();
+      while (transport.attempts.length === before) {
+        scheduler.advance(1);
+        await flush();
+      }
+      waits.push(scheduler.now() - from);
+    }
+    // Connected every time, never healthy: the backoff grows as for failed attempts.
+    expect(waits).toEqual([100, 200, 400, 400]);
+    expect(subscriber.stats().connects).toBe(4);
+    await subscriber.close();
+  });
+
   it('clears with the cause the transport gives and moves to resumeFrom', async () => {
     const { transport, sink, subscriber } = subscribe({}, 7);
     await flush();
