@@ -272,7 +272,6 @@ describe('GatewayInvalidationSubscriber against hostile numbering and ids', () =
 
 describe('GatewayInvalidationSubscriber and its callbacks', () => {
   it('hands two approvals that share a number (another numbering) to onApproval in order, both of them', async () => {
-    const agent = await cachedAgent();
     const gateway = track(await RawGateway.start((call) => call.open()));
     const seen: GatewayApproval[] = [];
     // A slow sink: the approvals pile up behind the invalidation, and are read together.

@@ -1,109 +1,32 @@
-import { randomUUID } from 'node:crypto';
-import { AgentId, type InvalidationSink, type Scheduler } from '@aa/core';
+import type { AgentId, InvalidationSink, Scheduler } from '@aa/core';
 import { ManualScheduler, RecordingSink } from '@aa/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type ConnectContext,
-  type Continuity,
   INVALIDATION_ERROR_CODES,
-  type InvalidationError,
-  InvalidationSubscriber,
+  type InvalidationSubscriber,
   type InvalidationTransport,
-  resolveSubscriberOptions,
   type SubscriberOptions,
-  type TransportConnection,
   type TransportEvent,
 } from '../src/index.js';
+import {
+  flush,
+  freshAgent,
+  ScriptedConnection,
+  ScriptedTransport,
+  scriptedSubscriber,
+} from './support/scripted-transport.js';
 
-/**
- * Hostile callers, sinks, transports and schedulers against the promises of the
- * README's subscriber contract. The transport is scripted: every connect() and
- * read() waits for the test to answer it.
- */
-class ScriptedTransport implements InvalidationTransport<number> {
-  readonly name = 'scripted';
-  readonly target = 'script';
-  readonly attempts: {
-    readonly context: ConnectContext<number>;
-    resolve(connection: TransportConnection<number>): void;
-    reject(error: Error): void;
-  }[] = [];
-  readonly closed: ScriptedConnection[] = [];
+// Hostile callers, sinks, transports and schedulers against the promises of the
+// README's subscriber contract, on the scripted transport.
 
-  connect(context: ConnectContext<number>): Promise<TransportConnection<number>> {
-    return new Promise((resolve, reject) => {
-      this.attempts.push({ context, resolve, reject });
-    });
-  }
-
-  /** Answers the latest attempt with a connection. */
-  open(continuity: Continuity<number> = { proven: true }): ScriptedConnection {
-    const connection = new ScriptedConnection(continuity, this.closed);
-    this.attempts.at(-1)?.resolve(connection);
-    return connection;
-  }
-}
-
-class ScriptedConnection implements TransportConnection<number> {
-  readonly #reads: {
-    resolve(events: readonly TransportEvent<number>[]): void;
-    reject(error: Error): void;
-  }[] = [];
-  readonly #closed: ScriptedConnection[];
-
-  constructor(
-    readonly continuity: Continuity<number>,
-    closed: ScriptedConnection[],
-  ) {
-    this.#closed = closed;
-  }
-
-  read(): Promise<readonly TransportEvent<number>[]> {
-    return new Promise((resolve, reject) => this.#reads.push({ resolve, reject }));
-  }
-
-  get pendingReads(): number {
-    return this.#reads.length;
-  }
-
-  deliver(...events: TransportEvent<number>[]): void {
-    this.#reads.shift()?.resolve(events);
-  }
-
-  fail(error: Error): void {
-    this.#reads.shift()?.reject(error);
-  }
-
-  async close(): Promise<void> {
-    this.#closed.push(this);
-  }
-}
-
-function subscribe(
+function subscribe<T extends InvalidationTransport<number> = ScriptedTransport>(
   options: Partial<SubscriberOptions> = {},
-  transport: InvalidationTransport<number> = new ScriptedTransport(),
+  transport?: T,
 ) {
-  const scheduler = (options.scheduler as ManualScheduler | undefined) ?? new ManualScheduler();
-  const sink = new RecordingSink();
-  const errors: InvalidationError[] = [];
-  const { resolved } = resolveSubscriberOptions<SubscriberOptions>(
-    {
-      sink,
-      scheduler,
-      random: () => 0.999_999,
-      onError: (error: InvalidationError) => errors.push(error),
-      ...options,
-    },
-    [],
-  );
-  const subscriber = new InvalidationSubscriber(transport, resolved);
-  return { scheduler, sink, errors, subscriber };
+  return scriptedSubscriber<T>(options, transport === undefined ? {} : { transport });
 }
 
-function scripted(options: Partial<SubscriberOptions> = {}) {
-  const transport = new ScriptedTransport();
-  return { transport, ...subscribe(options, transport) };
-}
+const scripted = (options: Partial<SubscriberOptions> = {}) => scriptedSubscriber(options);
 
 /** A subscriber whose first connection is subscribed, its start clear applied. */
 async function connected(options: Partial<SubscriberOptions> = {}) {
@@ -115,8 +38,7 @@ async function connected(options: Partial<SubscriberOptions> = {}) {
   return { ...harness, connection };
 }
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-const agent = () => AgentId.parse(randomUUID());
+const agent = freshAgent;
 const closedCode = { code: INVALIDATION_ERROR_CODES.Closed };
 
 /** Fails the test on an unhandled rejection instead of letting it pass unseen. */

@@ -1,115 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { AgentId } from '@aa/core';
-import { ManualScheduler, RecordingSink } from '@aa/testing';
 import { describe, expect, it } from 'vitest';
+import { INVALIDATION_ERROR_CODES, InvalidationError } from '../src/index.js';
 import {
-  type ConnectContext,
-  type Continuity,
-  INVALIDATION_ERROR_CODES,
-  InvalidationError,
-  InvalidationSubscriber,
-  type InvalidationTransport,
-  resolveSubscriberOptions,
-  type SubscriberOptions,
-  type TransportConnection,
-  type TransportEvent,
-} from '../src/index.js';
+  freshAgent as agent,
+  flush,
+  ScriptedConnection,
+  scriptedSubscriber,
+} from './support/scripted-transport.js';
 
-/**
- * A transport the test scripts step by step: each connect() and read() waits
- * for the test to answer it. Not a stand-in for a server (the conformance
- * suites run the real ones); it exercises the core's own rules.
- */
-class ScriptedTransport implements InvalidationTransport<number> {
-  readonly name = 'scripted';
-  readonly target = 'script';
-  readonly attempts: ScriptedAttempt[] = [];
-  readonly closed: ScriptedConnection[] = [];
-
-  connect(context: ConnectContext<number>): Promise<TransportConnection<number>> {
-    return new Promise((resolve, reject) => {
-      this.attempts.push({ context, resolve, reject });
-    });
-  }
-
-  /** Answers the latest attempt with a connection. */
-  open(continuity: Continuity<number> = { proven: true }): ScriptedConnection {
-    const connection = new ScriptedConnection(continuity, this.closed);
-    this.attempts.at(-1)?.resolve(connection);
-    return connection;
-  }
-}
-
-interface ScriptedAttempt {
-  readonly context: ConnectContext<number>;
-  resolve(connection: TransportConnection<number>): void;
-  reject(error: Error): void;
-}
-
-class ScriptedConnection implements TransportConnection<number> {
-  readonly acknowledged: number[] = [];
-  readonly #reads: ((events: readonly TransportEvent<number>[]) => void)[] = [];
-  readonly #fails: ((error: Error) => void)[] = [];
-  readonly #closed: ScriptedConnection[];
-
-  constructor(
-    readonly continuity: Continuity<number>,
-    closed: ScriptedConnection[],
-  ) {
-    this.#closed = closed;
-  }
-
-  read(): Promise<readonly TransportEvent<number>[]> {
-    return new Promise((resolve, reject) => {
-      this.#reads.push(resolve);
-      this.#fails.push(reject);
-    });
-  }
-
-  get pendingReads(): number {
-    return this.#reads.length;
-  }
-
-  deliver(...events: TransportEvent<number>[]): void {
-    this.#fails.shift();
-    this.#reads.shift()?.(events);
-  }
-
-  fail(error: Error): void {
-    this.#reads.shift();
-    this.#fails.shift()?.(error);
-  }
-
-  applied(position: number): void {
-    this.acknowledged.push(position);
-  }
-
-  async close(): Promise<void> {
-    this.#closed.push(this);
-  }
-}
-
-function subscribe(options: Partial<SubscriberOptions> = {}, position?: number) {
-  const transport = new ScriptedTransport();
-  const scheduler = new ManualScheduler();
-  const sink = new RecordingSink();
-  const errors: InvalidationError[] = [];
-  const { resolved } = resolveSubscriberOptions<SubscriberOptions>(
-    {
-      sink,
-      scheduler,
-      random: () => 0.999_999,
-      onError: (error: InvalidationError) => errors.push(error),
-      ...options,
-    },
-    [],
-  );
-  const subscriber = new InvalidationSubscriber(transport, resolved, position);
-  return { transport, scheduler, sink, errors, subscriber };
-}
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-const agent = () => AgentId.parse(randomUUID());
+const subscribe = (options: Parameters<typeof scriptedSubscriber>[0] = {}, position?: number) =>
+  scriptedSubscriber(options, position === undefined ? {} : { position });
 
 describe('InvalidationSubscriber', () => {
   it('gives up on a connect that has not answered within connectTimeoutMs, and closes it if it answers late', async () => {
