@@ -1,24 +1,20 @@
+import { systemScheduler } from '@aa/core';
+import { withDeadline as deadline } from '@aa/invalidation';
+
 /** How often {@link waitUntil} asks its condition again. */
 const POLL_INTERVAL_MS = 5;
 
 /**
- * Settles as `promise` does, or rejects with "timed out after `ms` ms waiting
- * for `what`" if it has not within `ms` milliseconds. The timer is cleared
- * either way, so nothing is left behind; `promise` itself is not cancelled.
+ * Settles as `promise` does, or rejects (an `InvalidationError` `Timeout`
+ * naming `what`) if it has not within `ms` milliseconds: `@aa/invalidation`'s
+ * `withDeadline` on the system clock. The timer is cleared either way, so
+ * nothing is left behind; `promise` itself is not cancelled.
  *
  * @example
  * await withDeadline(proxy.close(), 2_000, 'the proxy to close');
  */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return deadline(promise, ms, `waiting for ${what}`, systemScheduler);
 }
 
 /**
