@@ -141,42 +141,28 @@ export class GatewayConnection implements TransportConnection<number> {
     }
   }
 
-  read(signal: AbortSignal): Promise<readonly TransportEvent<number>[]> {
-    if (this.#inbox.length > 0) return Promise.resolve(this.#drain());
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+  async read(signal: AbortSignal): Promise<readonly TransportEvent<number>[]> {
+    if (this.#inbox.length > 0) return this.#drain();
+    if (this.#failure !== undefined) throw this.#failure;
     const { scheduler, heartbeatIntervalMs } = this.#context;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        scheduler.clearTimeout(timer);
-        this.#listeners.delete(onWake);
-        signal.removeEventListener('abort', onAbort);
-        return true;
-      };
-      const onWake = (): void => {
-        if (this.#inbox.length > 0) {
-          if (settle()) resolve(this.#drain());
-        } else if (this.#failure !== undefined) {
-          if (settle()) reject(this.#failure);
-        } else {
-          this.#listeners.add(onWake);
-        }
-      };
-      const onAbort = (): void => {
-        if (settle()) reject(signal.reason);
-      };
-      // Half the interval for the PING's round trip: an answered PING proves
-      // the gateway's end of the connection alive; an unanswered one leaves the
-      // read pending until the subscriber's read deadline gives up on it.
-      const timer = scheduler.setTimeout(
-        () => this.#ping(() => settle() && resolve([])),
-        Math.floor(heartbeatIntervalMs / 2),
-      );
-      this.#listeners.add(onWake);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    // Half the interval for the PING's round trip: an answered PING proves
+    // the gateway's end of the connection alive; an unanswered one leaves the
+    // read pending until the subscriber's read deadline gives up on it.
+    let alive = false;
+    const timer = scheduler.setTimeout(
+      () =>
+        this.#ping(() => {
+          alive = true;
+          this.#wakeUp();
+        }),
+      Math.floor(heartbeatIntervalMs / 2),
+    );
+    try {
+      await this.#until(() => this.#inbox.length > 0 || alive, { signal });
+    } finally {
+      scheduler.clearTimeout(timer);
+    }
+    return this.#drain();
   }
 
   applied(seq: number): void {
@@ -302,7 +288,7 @@ export class GatewayConnection implements TransportConnection<number> {
    * wait when the answer is slow (no replay is presumed then: a clear, never a
    * loss).
    */
-  #firstReplayed(): Promise<number | undefined> {
+  async #firstReplayed(): Promise<number | undefined> {
     // An unreadable first message proves nothing: undefined, as no replay.
     const first = (): number | undefined => {
       const head = this.#inbox[0];
@@ -310,31 +296,20 @@ export class GatewayConnection implements TransportConnection<number> {
         ? undefined
         : (seqOf(head) ?? 0);
     };
-    if (this.#inbox.length > 0) return Promise.resolve(first());
-    const { scheduler } = this.#context;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (outcome: () => void): void => {
-        if (settled) return;
-        settled = true;
-        scheduler.clearTimeout(timer);
-        this.#listeners.delete(check);
-        outcome();
-      };
-      const check = (): void => {
-        if (this.#inbox.length > 0) settle(() => resolve(first()));
-        else if (this.#failure !== undefined) settle(() => reject(this.#failure));
-        else this.#listeners.add(check);
-      };
-      const timer = scheduler.setTimeout(
-        () => settle(() => resolve(undefined)),
-        this.#options.resumeGraceMs,
-      );
-      // An event that came with the answer is still being decoded (Connect's
-      // stream is async): one turn of the event loop lets it reach the inbox.
-      this.#ping(() => setImmediate(() => settle(() => resolve(first()))));
-      check();
+    if (this.#inbox.length > 0) return first();
+    let answered = false;
+    // An event that came with the answer is still being decoded (Connect's
+    // stream is async): one turn of the event loop lets it reach the inbox.
+    this.#ping(() =>
+      setImmediate(() => {
+        answered = true;
+        this.#wakeUp();
+      }),
+    );
+    const settled = await this.#until(() => this.#inbox.length > 0 || answered, {
+      timeoutMs: this.#options.resumeGraceMs,
     });
+    return settled ? first() : undefined;
   }
 
   #ping(answered: () => void): void {
@@ -350,29 +325,36 @@ export class GatewayConnection implements TransportConnection<number> {
 
   /**
    * Waits until `ready()` holds (`true`), `timeoutMs` passes (`false`), or the
-   * stream fails (rejects with why).
+   * stream fails or `signal` aborts (rejects with why). `ready()` is asked
+   * again whenever the inbox, the stream or a PING moves ({@link #wakeUp}).
    */
-  #until(ready: () => boolean, timeoutMs?: number): Promise<boolean> {
+  #until(
+    ready: () => boolean,
+    { timeoutMs, signal }: { readonly timeoutMs?: number; readonly signal?: AbortSignal } = {},
+  ): Promise<boolean> {
     const { scheduler } = this.#context;
     return new Promise((resolve, reject) => {
+      const finish = (settle: () => void): void => {
+        if (timer !== undefined) scheduler.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#listeners.delete(check);
+        settle();
+      };
+      const check = (): void => {
+        if (ready()) finish(() => resolve(true));
+        else if (this.#failure !== undefined) finish(() => reject(this.#failure));
+        else this.#listeners.add(check);
+      };
+      const onAbort = (): void => finish(() => reject(signal?.reason));
       const timer =
         timeoutMs === undefined
           ? undefined
-          : scheduler.setTimeout(() => {
-              this.#listeners.delete(check);
-              resolve(false);
-            }, timeoutMs);
-      const check = (): void => {
-        if (ready()) {
-          if (timer !== undefined) scheduler.clearTimeout(timer);
-          resolve(true);
-        } else if (this.#failure !== undefined) {
-          if (timer !== undefined) scheduler.clearTimeout(timer);
-          reject(this.#failure);
-        } else {
-          this.#listeners.add(check);
-        }
-      };
+          : scheduler.setTimeout(() => finish(() => resolve(false)), timeoutMs);
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       check();
     });
   }
