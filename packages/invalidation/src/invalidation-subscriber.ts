@@ -392,6 +392,9 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
 
   #lost(error: unknown, wasConnected: boolean, attempt: number): void {
     const cause = error instanceof Error ? error : new Error(String(error));
+    // Not connected from this moment, while the dead connection is still being
+    // closed: `state`, `connected` and `ready` agree with the stats.
+    this.#state = 'backoff';
     if (wasConnected) {
       this.#stats.disconnections++;
       this.#ready = deferred();

@@ -168,6 +168,26 @@ describe('InvalidationSubscriber', () => {
     await subscriber.close();
   });
 
+  it('is no longer connected once a loss is counted, even while the dead connection closes', async () => {
+    const { transport, subscriber } = subscribe();
+    await flush();
+    const connection = transport.open();
+    await subscriber.start();
+    let finishClosing = (): void => {};
+    connection.close = () =>
+      new Promise<void>((resolve) => {
+        finishClosing = resolve;
+      });
+    await flush();
+    connection.fail(new Error('terminated'));
+    await flush();
+    expect(subscriber.stats().disconnections).toBe(1);
+    expect(subscriber.connected).toBe(false);
+    expect(subscriber.state).toBe('backoff');
+    finishClosing();
+    await subscriber.close();
+  });
+
   it('leaves no timer behind once closed during backoff', async () => {
     const { transport, scheduler, subscriber } = subscribe();
     await flush();

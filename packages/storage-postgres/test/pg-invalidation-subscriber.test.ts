@@ -394,6 +394,11 @@ describe('PgInvalidationSubscriber', () => {
           writes++;
         }
       })();
+      // Stopped after the test whatever happens, so it never writes into the next one.
+      closers.push(async () => {
+        writing = false;
+        await writer.catch(() => {});
+      });
       await waitUntil(() => newestCommitted >= 3, 'a few writes');
 
       const pid = victim.subscriber.backendPid;
