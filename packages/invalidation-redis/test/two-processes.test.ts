@@ -3,6 +3,7 @@ import { AgentId } from '@aa/core';
 import { migrate, PgPolicyStore } from '@aa/storage-postgres';
 import {
   ChildInstance,
+  type ChildMessage,
   createPool,
   dropSchema,
   freshSchema,
@@ -18,6 +19,7 @@ import { StreamTestBed } from './support/stream-test-bed.js';
 
 const available = (await redisAvailable()) && (await postgresAvailable());
 const wallClock = () => performance.timeOrigin + performance.now();
+const ofAgent = (id: AgentId) => (message: ChildMessage) => message.id === id;
 
 describe.runIf(available)('two processes over one PostgreSQL store', () => {
   const schema = freshSchema('redis');
@@ -78,8 +80,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     const publisher = bed.publisher();
     const publishedAt = wallClock();
     await publisher.publish(id);
-    const invalidated = await instance.next('invalidated');
-    expect(invalidated).toMatchObject({ id });
+    const invalidated = await instance.next('invalidated', 5_000, ofAgent(id));
     expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({
       version: 2,
       stats: expect.objectContaining({ loads: 2 }),
@@ -97,7 +98,9 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
     const id = AgentId.parse(randomUUID());
     await store.registerAgent(id);
     await store.putPolicy(id, samplePolicy(1));
-    await instance.next('invalidated');
+    // This child hears every NOTIFY of the schema, the previous test's
+    // included: wait for this agent's, or a late one could be taken for it.
+    await instance.next('invalidated', 5_000, ofAgent(id));
     expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({ version: 1 });
     expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({
       version: 1,
@@ -106,8 +109,7 @@ describe.runIf(available)('two processes over one PostgreSQL store', () => {
 
     const putAt = wallClock();
     await expect(store.putPolicy(id, samplePolicy(2))).resolves.toBe(2);
-    const invalidated = await instance.next('invalidated');
-    expect(invalidated).toMatchObject({ id });
+    const invalidated = await instance.next('invalidated', 5_000, ofAgent(id));
     expect(await instance.ask({ type: 'get', id }, 'got')).toMatchObject({
       version: 2,
       stats: expect.objectContaining({ loads: 2 }),

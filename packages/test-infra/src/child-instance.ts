@@ -100,19 +100,25 @@ export class ChildInstance {
   }
 
   /**
-   * The first unread message of one of `types`; unread messages of other
-   * types before it are dropped.
+   * The first unread message of one of `types` that `matches`; unread
+   * messages before it are dropped, whatever their type.
    * @param timeoutMs - how long to wait for it. @default 5_000
+   * @param matches - which message of those types is awaited, e.g. the
+   *   invalidation of one id while others may still be unread. @default any
    * @throws when none comes within `timeoutMs`, when the child exits first,
    *   or when an unread `failed` message comes first (unless `failed` is one
    *   of `types`).
    */
-  async next(types: string | readonly string[], timeoutMs = 5_000): Promise<ChildMessage> {
+  async next(
+    types: string | readonly string[],
+    timeoutMs = 5_000,
+    matches: (message: ChildMessage) => boolean = () => true,
+  ): Promise<ChildMessage> {
     const wanted = typeof types === 'string' ? [types] : types;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const index = this.#queue.findIndex(
-        (message) => wanted.includes(message.type) || message.type === 'failed',
+      const index = this.#queue.findIndex((message) =>
+        wanted.includes(message.type) ? matches(message) : message.type === 'failed',
       );
       if (index !== -1) {
         const message = this.#queue.splice(0, index + 1).at(-1) as ChildMessage;
