@@ -1,11 +1,8 @@
 import { CACHE_ERROR_CODES, isCacheError, monotonicClock } from '@aa/cache';
 import { isStorageError } from '@aa/core';
-// The contract's safety rules live with the property test of @aa/cache, which
-// holds the cache to them under every interleaving it generates; the soak
-// imports the same module rather than restating them. It is a test file of
-// another package, reached by path: no package exports test support that both
-// could depend on (see apps/bench/README.md).
-import { answerSafetyViolation } from '../../../../packages/cache/test/property/answer-safety.js';
+// The contract's safety rules, shared with the property test of @aa/cache,
+// which holds the cache to them under every interleaving it generates.
+import { answerSafetyViolation } from '@aa/test-infra/answer-safety';
 import type { KeySpace } from './key-space.js';
 import type { Violations } from './violations.js';
 

@@ -1,5 +1,9 @@
+import {
+  answerSafetyViolation,
+  type JudgedGet,
+  type JudgedLoad,
+} from '@aa/test-infra/answer-safety';
 import { describe, expect, it } from 'vitest';
-import { answerSafetyViolation, type JudgedGet, type JudgedLoad } from './answer-safety.js';
 
 const get: JudgedGet<string> = { key: 'a', startedAt: 100, loadsFrom: 3, versionFloor: 2 };
 const load: JudgedLoad<string> = {

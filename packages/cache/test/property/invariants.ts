@@ -1,4 +1,4 @@
-import { answerSafetyViolation } from './answer-safety.js';
+import { answerSafetyViolation } from '@aa/test-infra/answer-safety';
 import type { ModelCaller, ModelFlight } from './model-records.js';
 import {
   describeExpected,

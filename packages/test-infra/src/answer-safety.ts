@@ -5,13 +5,15 @@
  * decisions.
  *
  * Two harnesses hold the cache to these rules: the model-based property test
- * (`invariants.ts`, on a manual clock, every interleaving it can generate) and
- * the bench's fault soak (`apps/bench/src/soak/oracle.ts`, real time and real
- * concurrency for minutes). Each records gets and loads in its own terms, maps
- * them to {@link JudgedGet} and {@link JudgedLoad}, and asks
+ * of `@aa/cache` (`test/property/invariants.ts`, on a manual clock, every
+ * interleaving it can generate) and the bench's fault soak
+ * (`apps/bench/src/soak/oracle.ts`, real time and real concurrency for
+ * minutes). Each records gets and loads in its own terms, maps them to
+ * {@link JudgedGet} and {@link JudgedLoad}, and asks
  * {@link answerSafetyViolation}, so the two cannot come to disagree about what
- * the contract forbids. This module imports nothing, so the soak can import it
- * from here.
+ * the contract forbids. It is a subpath of its own
+ * (`@aa/test-infra/answer-safety`) and imports nothing, so the cache's tests
+ * take it without loading the test beds' drivers.
  */
 
 /** What was true when a `get` began. */
