@@ -1,5 +1,6 @@
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { CACHE_ERROR_CODES, isCacheError } from '@aa/cache';
+import { settledWithin, waitUntil } from '@aa/test-infra';
 import type { SeededRandom } from '../lib/prng.js';
 import type { EventCounter } from './event-counter.js';
 import type { FaultySource } from './faulty-source.js';
@@ -80,7 +81,11 @@ export class SoakPhases {
     this.#source.releaseHangs();
     const idle = await waitUntil(
       () => this.#cache.pendingLoads === 0 && this.#source.liveLoads === 0,
+      'the loads to finish',
       2 * loadTimeoutMs + SOAK_SLACK.waitSlackMs,
+    ).then(
+      () => true,
+      () => false,
     );
     if (!idle) {
       this.#violations.record(
@@ -150,11 +155,11 @@ export class SoakPhases {
     events.disposed = true;
     const callsAtDispose = source.calls;
 
-    const settled = await withDeadline(outcomes, SOAK_SLACK.waitSlackMs);
-    if (settled === undefined) {
+    const settled = await settledWithin(outcomes, SOAK_SLACK.waitSlackMs);
+    if (settled.status !== 'fulfilled') {
       this.#violations.record('dispose', 'callers in flight were not settled by dispose()');
     } else {
-      for (const result of settled) {
+      for (const result of settled.value) {
         if (
           result.status === 'fulfilled' ||
           !isCacheError(result.reason, CACHE_ERROR_CODES.Disposed)
@@ -210,27 +215,4 @@ export class SoakPhases {
 
 function activeTimeouts(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-}
-
-/** `promise`'s value, or `undefined` if it has not settled within `ms`; leaves no timer behind. */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `condition` every 5 ms until it holds or `ms` have passed; returns whether it held. */
-async function waitUntil(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() >= deadline) return false;
-    await sleep(5);
-  }
-  return true;
 }
