@@ -21,8 +21,10 @@ export function withDeadline<T>(
   scheduler: Scheduler,
   signal?: AbortSignal,
 ): Promise<T> {
-  promise.catch(noop);
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (signal?.aborted) {
+    promise.catch(noop);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
       settle();

@@ -113,8 +113,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
       options.sinks,
       options.sinkTimeoutMs,
       options.scheduler,
-      (error) => this.#report(error),
-      () => this.#state === 'closed',
+      this.#reportError,
       this.#stop.signal,
     );
     this.#loop = this.#run().catch((error: unknown) => this.#stopOnFailure(error));
@@ -296,7 +295,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
     if (continuity.proven) return;
     await this.#clear(
       continuity.cause ?? (reconnect ? 'reconnect' : 'start'),
-      continuity.resumeFrom ?? this.#position,
+      continuity.resumeFrom,
     );
   }
 

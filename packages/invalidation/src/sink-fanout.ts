@@ -18,41 +18,39 @@ export class SinkFanout {
   readonly #timeoutMs: number;
   readonly #scheduler: Scheduler;
   readonly #report: (error: InvalidationError) => void;
-  readonly #isClosed: () => boolean;
   readonly #stop: AbortSignal;
   /** Sink calls that failed, for the subscriber's stats. */
   failures = 0;
 
   /**
    * @param report - told of each failing call.
-   * @param isClosed - checked before each call.
-   * @param stop - aborted by `close()`: a sink's pending promise is no longer awaited.
+   * @param stop - aborted by `close()`: no sink is called after it, and a
+   *   sink's pending promise is no longer awaited.
    */
   constructor(
     sinks: readonly InvalidationSink<AgentId>[],
     timeoutMs: number,
     scheduler: Scheduler,
     report: (error: InvalidationError) => void,
-    isClosed: () => boolean,
     stop: AbortSignal,
   ) {
     this.#sinks = sinks;
     this.#timeoutMs = timeoutMs;
     this.#scheduler = scheduler;
     this.#report = report;
-    this.#isClosed = isClosed;
     this.#stop = stop;
   }
 
   /** `invalidate(agentId)` on every sink. */
   async invalidate(agentId: AgentId): Promise<void> {
+    const what = `invalidate(${agentId})`;
     for (const sink of this.#sinks) {
-      if (this.#isClosed()) return;
+      if (this.#stop.aborted) return;
       try {
-        await this.#call(() => sink.invalidate(agentId), `invalidate(${agentId})`);
+        await this.#call(() => sink.invalidate(agentId), what);
       } catch (error) {
-        if (this.#isClosed()) return;
-        this.#failed(error, `invalidate(${agentId})`, 'cleared that sink instead');
+        if (this.#stop.aborted) return;
+        this.#failed(error, what, 'cleared that sink instead');
         await this.#clearOne(sink);
       }
     }
@@ -61,7 +59,7 @@ export class SinkFanout {
   /** `clear()` on every sink. */
   async clear(): Promise<void> {
     for (const sink of this.#sinks) {
-      if (this.#isClosed()) return;
+      if (this.#stop.aborted) return;
       await this.#clearOne(sink);
     }
   }
@@ -70,7 +68,7 @@ export class SinkFanout {
     try {
       await this.#call(() => sink.clear(), 'clear()');
     } catch (error) {
-      if (this.#isClosed()) return;
+      if (this.#stop.aborted) return;
       this.#failed(error, 'clear()', 'it may serve stale entries until they expire');
     }
   }
