@@ -1,4 +1,4 @@
-import { describeValue } from '@aa/core';
+import { checkOptions, describeValue } from '@aa/core';
 import type { Clock } from './clock.js';
 import type { EvictionPolicyName } from './eviction-policy.js';
 import type { Scheduler } from './scheduler.js';
@@ -193,17 +193,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
  * @throws {TypeError} naming the option, what was expected and what was given.
  */
 export function resolveOptions<K, V>(input: unknown): ResolvedOptions<K, V> {
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(input)}`);
-  }
-  for (const name of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(name)) {
-      const known = [...KNOWN_OPTIONS].map((option) => `\`${option}\``).join(', ');
-      throw new TypeError(`Expected options among ${known}, got unknown option \`${name}\``);
-    }
-  }
-  const options = readOnce(input) as L1CacheOptions<K, V>;
+  const options = readOnce(checkOptions<object>(input, KNOWN_OPTIONS)) as L1CacheOptions<K, V>;
   const defaults = L1_CACHE_DEFAULTS;
 
   const ttl =

@@ -1,9 +1,12 @@
 export { AgentId } from './agent-id.js';
+export { asError } from './as-error.js';
 export type { CacheSource, LoadOptions } from './cache-source.js';
 export { checkOptions } from './check-options.js';
 export { describeValue } from './describe-value.js';
 export { type IdTypeName, InvalidIdError, isInvalidIdError } from './invalid-id-error.js';
 export type { InvalidationSink } from './invalidation-sink.js';
+export { isThenable } from './is-thenable.js';
+export { checkInteger, checkObject, checkToken, withDefault } from './option-checks.js';
 export { OrgId, SYSTEM_ORG_ID } from './org-id.js';
 export {
   ENFORCEMENT_MODES,

@@ -2,6 +2,7 @@ import { AgentId } from './agent-id.js';
 import { describeValue } from './describe-value.js';
 import { InvalidIdError } from './invalid-id-error.js';
 import type { InvalidationSink } from './invalidation-sink.js';
+import { isThenable } from './is-thenable.js';
 import type { OrgId } from './org-id.js';
 import { TenantAgentKey } from './tenant-agent-key.js';
 
@@ -62,12 +63,4 @@ export function tenantInvalidationSink(
       return target.clear();
     },
   });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

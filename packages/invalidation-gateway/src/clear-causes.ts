@@ -1,3 +1,5 @@
+import { CLEAR_CAUSES } from '@aa/invalidation';
+
 /**
  * Why a gateway subscriber cleared its sinks: the keys of
  * `stats().clearCauses` and the `cause` on the `aa:invalidation:clear`
@@ -20,12 +22,12 @@
  *   subscriber never guesses.
  */
 export const GATEWAY_CLEAR_CAUSES = Object.freeze({
-  start: 'start',
-  published: 'published',
+  start: CLEAR_CAUSES.start,
+  published: CLEAR_CAUSES.published,
   sequenceRestart: 'sequence-restart',
   sequenceJump: 'sequence-jump',
   unprovenResume: 'unproven-resume',
-  malformed: 'malformed',
+  malformed: CLEAR_CAUSES.malformed,
 });
 
 /** One of {@link GATEWAY_CLEAR_CAUSES}. */

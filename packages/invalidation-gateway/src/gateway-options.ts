@@ -1,4 +1,4 @@
-import { describeValue } from '@aa/core';
+import { checkInteger, checkObject, describeValue, withDefault } from '@aa/core';
 import type { SubscriberOptions } from '@aa/invalidation';
 
 /** An `ApprovalResolved` event from the gateway: a held action has a verdict. */
@@ -113,8 +113,7 @@ export function resolveGatewayOptions(options: GatewayInvalidationOptions): Reso
       `Expected \`token\` to be a non-empty string of printable ASCII, got ${describeValue(token)}`,
     );
   }
-  // Only undefined means the default: a null goes on to the check and is rejected.
-  const tokenHeader = options.tokenHeader === undefined ? 'authorization' : options.tokenHeader;
+  const tokenHeader = withDefault(options.tokenHeader, 'authorization');
   if (tokenHeader !== 'authorization' && tokenHeader !== 'x-aa-credential-token') {
     throw new TypeError(
       `Expected \`tokenHeader\` to be 'authorization' or 'x-aa-credential-token', got ${describeValue(tokenHeader)}`,
@@ -125,12 +124,12 @@ export function resolveGatewayOptions(options: GatewayInvalidationOptions): Reso
       `Expected \`onApproval\` to be a function, got ${describeValue(onApproval)}`,
     );
   }
-  const resumeGraceMs = options.resumeGraceMs === undefined ? 250 : options.resumeGraceMs;
-  if (!Number.isInteger(resumeGraceMs) || resumeGraceMs < 1 || resumeGraceMs > 60_000) {
-    throw new TypeError(
-      `Expected \`resumeGraceMs\` to be an integer from 1 to 60000, got ${describeValue(options.resumeGraceMs)}`,
-    );
-  }
+  const resumeGraceMs = checkInteger(
+    'resumeGraceMs',
+    withDefault(options.resumeGraceMs, 250),
+    1,
+    60_000,
+  );
   const headers: Record<string, string> = {};
   if (token !== undefined) {
     headers[tokenHeader] = tokenHeader === 'authorization' ? `Bearer ${token}` : token;
@@ -166,10 +165,8 @@ function parseUrl(value: unknown): URL {
 }
 
 function checkTls(tls: unknown, url: URL): GatewayTlsOptions | undefined {
+  checkObject('tls', tls);
   if (tls === undefined) return undefined;
-  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
-    throw new TypeError(`Expected \`tls\` to be an object, got ${describeValue(tls)}`);
-  }
   if (url.protocol !== 'https:') {
     throw new TypeError(
       `Expected an https:// \`url\` with \`tls\`, got ${describeValue(url.href)}`,

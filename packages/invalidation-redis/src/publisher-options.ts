@@ -1,6 +1,5 @@
-import { checkOptions, describeValue } from '@aa/core';
+import { checkInteger, checkOptions, describeValue, withDefault } from '@aa/core';
 import type { Redis } from 'ioredis';
-import { checkInteger, withDefault } from './option-checks.js';
 import {
   type ResolvedStreamLocation,
   resolveStreamLocation,

@@ -1,9 +1,10 @@
-import type {
-  ConnectContext,
-  Continuity,
-  InvalidationTransport,
-  TransportConnection,
-  TransportEvent,
+import {
+  CLEAR_CAUSES,
+  type ConnectContext,
+  type Continuity,
+  type InvalidationTransport,
+  type TransportConnection,
+  type TransportEvent,
 } from '@aa/invalidation';
 import { detectGap } from './gap-detection.js';
 import { decodeInvalidationEvent } from './invalidation-event.js';
@@ -60,7 +61,7 @@ function startingPoint(
   if (position === undefined) {
     // `startId: '$'`: from the stream's newest id, clearing whatever came before.
     const lastId = info?.lastGeneratedId ?? STREAM_START_ID;
-    return { lastId, continuity: { proven: false, cause: 'start', resumeFrom: lastId } };
+    return { lastId, continuity: { proven: false, cause: CLEAR_CAUSES.start, resumeFrom: lastId } };
   }
   const verdict = detectGap(info, position);
   if (!verdict.gap) return { lastId: position, continuity: { proven: true } };

@@ -1,5 +1,5 @@
+import { checkObject, checkToken } from '@aa/core';
 import type { RedisOptions } from 'ioredis';
-import { checkObject, checkToken } from './option-checks.js';
 import { redisUrlFromEnv } from './redis-url.js';
 
 /** The stream both sides use unless told otherwise. */

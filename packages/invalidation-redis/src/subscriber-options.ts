@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { describeValue } from '@aa/core';
+import { checkInteger, checkToken, describeValue, withDefault } from '@aa/core';
 import {
   type ResolvedSubscriberOptions,
   resolveSubscriberOptions,
   type SubscriberOptions,
 } from '@aa/invalidation';
-import { checkInteger, checkToken, withDefault } from './option-checks.js';
 import { isStreamId } from './stream-id.js';
 import {
   type ResolvedStreamLocation,

@@ -1,4 +1,5 @@
-export { sleep, withDeadline } from './deadline.js';
+export { CLEAR_CAUSES, type ClearCause } from './clear-causes.js';
+export { withDeadline } from './deadline.js';
 export {
   type ClearEvent,
   type ConnectEvent,

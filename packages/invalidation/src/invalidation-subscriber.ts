@@ -1,4 +1,5 @@
-import { reconnectDelay } from '@aa/core';
+import { asError, reconnectDelay } from '@aa/core';
+import { CLEAR_CAUSES } from './clear-causes.js';
 import { sleep, withDeadline } from './deadline.js';
 import { channels } from './diagnostics.js';
 import { INVALIDATION_ERROR_CODES, InvalidationError } from './invalidation-error.js';
@@ -209,7 +210,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
    */
   #stopOnFailure(error: unknown): void {
     if (this.#isClosed()) return;
-    const cause = error instanceof Error ? error : new Error(String(error));
+    const cause = asError(error);
     this.#report(
       new InvalidationError(
         INVALIDATION_ERROR_CODES.Connection,
@@ -294,7 +295,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
   async #establish(continuity: Continuity<Position>, reconnect: boolean): Promise<void> {
     if (continuity.proven) return;
     await this.#clear(
-      continuity.cause ?? (reconnect ? 'reconnect' : 'start'),
+      continuity.cause ?? (reconnect ? CLEAR_CAUSES.reconnect : CLEAR_CAUSES.start),
       continuity.resumeFrom,
     );
   }
@@ -348,7 +349,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
         await this.#fanout.invalidate(event.agentId);
         return;
       case 'clear':
-        await this.#clear('published', event.position);
+        await this.#clear(CLEAR_CAUSES.published, event.position);
         return;
       case 'malformed':
         await this.#malformed(event.detail, event.position);
@@ -375,7 +376,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
         `malformed event from ${this.#transport.target}: ${detail}; cleared every sink instead`,
       ),
     );
-    await this.#clear('malformed', position);
+    await this.#clear(CLEAR_CAUSES.malformed, position);
   }
 
   /** Clears every sink for `cause`, moving to `position` (the clear covers what lay between). */
@@ -390,7 +391,7 @@ export class InvalidationSubscriber<Position = never> implements AsyncDisposable
   }
 
   #lost(error: unknown, wasConnected: boolean, attempt: number): void {
-    const cause = error instanceof Error ? error : new Error(String(error));
+    const cause = asError(error);
     // Not connected from this moment, while the dead connection is still being
     // closed: `state`, `connected` and `ready` agree with the stats.
     this.#state = 'backoff';

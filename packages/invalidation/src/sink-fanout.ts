@@ -1,4 +1,4 @@
-import type { AgentId, InvalidationSink, Scheduler } from '@aa/core';
+import { type AgentId, type InvalidationSink, isThenable, type Scheduler } from '@aa/core';
 import { withDeadline } from './deadline.js';
 import { INVALIDATION_ERROR_CODES, InvalidationError } from './invalidation-error.js';
 
@@ -76,7 +76,7 @@ export class SinkFanout {
   /** Calls `call`, and awaits its result only when it is a promise. */
   #call(call: () => unknown, what: string): Promise<unknown> | undefined {
     const result = call();
-    if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') return undefined;
+    if (!isThenable(result)) return undefined;
     return withDeadline(
       Promise.resolve(result),
       this.#timeoutMs,

@@ -1,10 +1,12 @@
 import {
   type AgentId,
+  checkInteger,
   checkOptions,
   describeValue,
   type InvalidationSink,
   type Scheduler,
   systemScheduler,
+  withDefault,
 } from '@aa/core';
 import type { InvalidationError } from './invalidation-error.js';
 
@@ -153,19 +155,17 @@ export function resolveSubscriberOptions<T extends SubscriberOptions>(
     default: Math.max(SUBSCRIBER_DEFAULTS.maxReconnectDelayMs, reconnectDelayMs),
     floorName: '`reconnectDelayMs`',
   });
-  // Only `undefined` means "use the default": a `null` is a mistake worth reporting.
-  const onError =
-    options.onError === undefined
-      ? (error: InvalidationError) => process.emitWarning(error)
-      : options.onError;
+  const onError = withDefault(options.onError, (error: InvalidationError) =>
+    process.emitWarning(error),
+  );
   if (typeof onError !== 'function') {
     throw new TypeError(`Expected \`onError\` to be a function, got ${describeValue(onError)}`);
   }
-  const random = options.random === undefined ? Math.random : options.random;
+  const random = withDefault(options.random, Math.random);
   if (typeof random !== 'function') {
     throw new TypeError(`Expected \`random\` to be a function, got ${describeValue(random)}`);
   }
-  const scheduler = options.scheduler === undefined ? systemScheduler : options.scheduler;
+  const scheduler = withDefault(options.scheduler, systemScheduler);
   if (
     typeof scheduler !== 'object' ||
     scheduler === null ||
@@ -205,15 +205,13 @@ function duration(
   min: number,
   bound?: { readonly default: number; readonly floorName: string },
 ): number {
-  const given = options[name];
-  const value = given === undefined ? (bound?.default ?? SUBSCRIBER_DEFAULTS[name]) : given;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > HOUR_MS) {
-    const floor = bound === undefined ? `${min}` : `${bound.floorName} (${min})`;
-    throw new TypeError(
-      `Expected \`${name}\` to be an integer from ${floor} to ${HOUR_MS}, got ${describeValue(given)}`,
-    );
-  }
-  return value;
+  return checkInteger(
+    name,
+    withDefault(options[name], bound?.default ?? SUBSCRIBER_DEFAULTS[name]),
+    min,
+    HOUR_MS,
+    bound === undefined ? undefined : `${bound.floorName} (${min})`,
+  );
 }
 
 function checkSinks(sink: unknown): readonly InvalidationSink<AgentId>[] {

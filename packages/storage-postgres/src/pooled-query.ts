@@ -1,6 +1,6 @@
+import { asError } from '@aa/core';
 import type { Pool, PoolClient } from 'pg';
 import pg from 'pg';
-import { asError } from './as-error.js';
 import { sendCancelRequest } from './cancel-request.js';
 import { Cutoff } from './cutoff.js';
 

@@ -1,3 +1,4 @@
+import { asError } from '@aa/core';
 import type { PoolClient } from 'pg';
 
 /**
@@ -11,6 +12,6 @@ export async function rollback(client: PoolClient): Promise<Error | undefined> {
     await client.query('ROLLBACK');
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
+    return asError(error);
   }
 }

@@ -1,4 +1,4 @@
-import { checkOptions, describeValue } from '@aa/core';
+import { checkInteger, checkOptions, describeValue } from '@aa/core';
 import type { Pool } from 'pg';
 import { checkChannelName, policyChannel } from './policy-channel.js';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
@@ -59,17 +59,12 @@ export function resolveStoreOptions(pool: unknown, input: unknown): ResolvedStor
   checkPool(pool);
   const options = checkOptions<PgPolicyStoreOptions>(input, KNOWN_OPTIONS);
   const schema = checkSchemaName(options.schema ?? PG_POLICY_STORE_DEFAULTS.schema);
-  const timeoutMs = options.timeoutMs ?? PG_POLICY_STORE_DEFAULTS.timeoutMs;
-  if (
-    typeof timeoutMs !== 'number' ||
-    !Number.isInteger(timeoutMs) ||
-    timeoutMs < 1 ||
-    timeoutMs > MAX_TIMEOUT_MS
-  ) {
-    throw new TypeError(
-      `Expected \`timeoutMs\` to be an integer from 1 to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs)}`,
-    );
-  }
+  const timeoutMs = checkInteger(
+    'timeoutMs',
+    options.timeoutMs ?? PG_POLICY_STORE_DEFAULTS.timeoutMs,
+    1,
+    MAX_TIMEOUT_MS,
+  );
   const channel =
     options.channel === undefined ? policyChannel(schema) : checkChannelName(options.channel);
   return Object.freeze({ schema, channel, timeoutMs });

@@ -1,6 +1,5 @@
-import { isStorageError, type OrgId, StorageError } from '@aa/core';
+import { asError, isStorageError, type OrgId, StorageError } from '@aa/core';
 import type { Pool, PoolClient } from 'pg';
-import { asError } from './as-error.js';
 import { backendError, sqlState } from './backend-error.js';
 import { Cutoff } from './cutoff.js';
 import { checkout } from './pooled-query.js';

@@ -1,4 +1,4 @@
-import { checkOptions, describeValue } from '@aa/core';
+import { checkInteger, checkOptions, describeValue } from '@aa/core';
 import type { Redis } from 'ioredis';
 
 /** Settings of a `RedisPolicyCache`. */
@@ -126,11 +126,5 @@ function integer(
   min: number,
   max: number,
 ): number {
-  const given = value ?? REDIS_POLICY_CACHE_DEFAULTS[name];
-  if (typeof given !== 'number' || !Number.isInteger(given) || given < min || given > max) {
-    throw new TypeError(
-      `Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describeValue(value)}`,
-    );
-  }
-  return given;
+  return checkInteger(name, value ?? REDIS_POLICY_CACHE_DEFAULTS[name], min, max);
 }
