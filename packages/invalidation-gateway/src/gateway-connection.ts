@@ -1,5 +1,5 @@
 import type * as http2 from 'node:http2';
-import { AgentId } from '@aa/core';
+import { AgentId, asError, isThenable } from '@aa/core';
 import {
   type ConnectContext,
   type Continuity,
@@ -12,7 +12,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { GATEWAY_CLEAR_CAUSES } from './clear-causes.js';
-import { GATEWAY_ERROR_CODES, GatewayError } from './gateway-error.js';
+import { GATEWAY_ERROR_CODES, GatewayError, type GatewayErrorCode } from './gateway-error.js';
 import type { GatewayApproval, ResolvedGatewayOptions } from './gateway-options.js';
 import {
   Decision,
@@ -45,6 +45,13 @@ const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 class UnreadableMessage {
   constructor(readonly detail: string) {}
 }
+
+/** The gateway's answers that are more than "unavailable, retry". */
+const ANSWERED: Readonly<Partial<Record<Code, GatewayErrorCode>>> = {
+  [Code.Unauthenticated]: GATEWAY_ERROR_CODES.Unauthenticated,
+  [Code.PermissionDenied]: GATEWAY_ERROR_CODES.PermissionDenied,
+  [Code.InvalidArgument]: GATEWAY_ERROR_CODES.Rejected,
+};
 
 const DECISIONS: Readonly<Record<Decision, GatewayApproval['decision']>> = {
   [Decision.DECISION_UNSPECIFIED]: 'unspecified',
@@ -177,7 +184,6 @@ export class GatewayConnection implements TransportConnection<number> {
   async close(): Promise<void> {
     this.#context.signal.removeEventListener('abort', this.#onContextAbort);
     this.#requests.end();
-    this.#abort.abort();
     this.#manager.abort();
     this.#fail(new GatewayError(GATEWAY_ERROR_CODES.StreamEnded, 'the connection was closed'));
     await this.#pump;
@@ -220,43 +226,19 @@ export class GatewayConnection implements TransportConnection<number> {
       const gap = sequenceGap(this.#last, seq);
       if (gap !== undefined) out.push({ kind: 'gap', cause: gap });
       this.#last = seq;
-      const translated = this.#translate(event, seq);
-      out.push(translated);
-      if (translated.kind !== 'skip') this.#approvals.push(undefined);
+      out.push(translate(event, seq));
+      const { payload } = event;
+      this.#approvals.push(
+        payload.case === 'approvalResolved'
+          ? {
+              requestId: payload.value.requestId,
+              decision: DECISIONS[payload.value.decision] ?? 'unspecified',
+              seq,
+            }
+          : undefined,
+      );
     }
     return out;
-  }
-
-  #translate(event: InvalidationEvent, seq: number): TransportEvent<number> {
-    const { payload } = event;
-    switch (payload.case) {
-      case 'policyInvalidated': {
-        const text = payload.value.agentId;
-        if (text === '') return { kind: 'clear', position: seq };
-        // The gateway writes canonical UUIDs; anything else is not guessed at.
-        const agentId = AgentId.schema.safeParse(text);
-        return agentId.success
-          ? { kind: 'invalidate', agentId: agentId.data, position: seq }
-          : {
-              kind: 'malformed',
-              detail: `event ${seq}: agent_id ${JSON.stringify(text.slice(0, 64))} is not a UUID`,
-              position: seq,
-            };
-      }
-      case 'approvalResolved':
-        this.#approvals.push({
-          requestId: payload.value.requestId,
-          decision: DECISIONS[payload.value.decision] ?? 'unspecified',
-          seq,
-        });
-        return { kind: 'skip', position: seq };
-      default:
-        return {
-          kind: 'malformed',
-          detail: `event ${seq} has no payload this client knows (a newer gateway?)`,
-          position: seq,
-        };
-    }
   }
 
   #approve(approval: GatewayApproval): void {
@@ -360,7 +342,7 @@ export class GatewayConnection implements TransportConnection<number> {
   }
 
   #fail(error: unknown): void {
-    this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    this.#failure ??= asError(error);
     this.#abort.abort();
     this.#wakeUp();
   }
@@ -374,30 +356,22 @@ export class GatewayConnection implements TransportConnection<number> {
   #describeFailure(error: unknown): Error {
     if (this.#failure !== undefined) return this.#failure;
     const connectError = ConnectError.from(error);
+    const { host } = this.#options.url;
     // Only a status the gateway sent is its answer: Connect's own errors (a
     // frame it could not read, a reset stream, TLS) reuse the codes, and an
     // INVALID_ARGUMENT of its own ("incomplete envelope") is no rejection.
-    const code = !connectError.isWireError
-      ? GATEWAY_ERROR_CODES.Unavailable
-      : connectError.code === Code.Unauthenticated
-        ? GATEWAY_ERROR_CODES.Unauthenticated
-        : connectError.code === Code.PermissionDenied
-          ? GATEWAY_ERROR_CODES.PermissionDenied
-          : connectError.code === Code.InvalidArgument
-            ? GATEWAY_ERROR_CODES.Rejected
-            : GATEWAY_ERROR_CODES.Unavailable;
-    const { host } = this.#options.url;
-    return connectError.isWireError
-      ? new GatewayError(
-          code,
-          `the gateway at ${host} answered ${Code[connectError.code]}: ${connectError.rawMessage}`,
-          { cause: error, grpcStatus: connectError.code },
-        )
-      : new GatewayError(
-          code,
-          `the stream from the gateway at ${host} failed (${Code[connectError.code]}): ${connectError.rawMessage}`,
-          { cause: error },
-        );
+    if (!connectError.isWireError) {
+      return new GatewayError(
+        GATEWAY_ERROR_CODES.Unavailable,
+        `the stream from the gateway at ${host} failed (${Code[connectError.code]}): ${connectError.rawMessage}`,
+        { cause: error },
+      );
+    }
+    return new GatewayError(
+      ANSWERED[connectError.code] ?? GATEWAY_ERROR_CODES.Unavailable,
+      `the gateway at ${host} answered ${Code[connectError.code]}: ${connectError.rawMessage}`,
+      { cause: error, grpcStatus: connectError.code },
+    );
   }
 }
 
@@ -424,15 +398,36 @@ function isUnreadableMessage(error: unknown): boolean {
   }
 }
 
+/** The subscriber's event for one numbered event from the gateway. */
+function translate(event: InvalidationEvent, seq: number): TransportEvent<number> {
+  const { payload } = event;
+  switch (payload.case) {
+    case 'policyInvalidated': {
+      const text = payload.value.agentId;
+      if (text === '') return { kind: 'clear', position: seq };
+      // The gateway writes canonical UUIDs; anything else is not guessed at.
+      const agentId = AgentId.schema.safeParse(text);
+      return agentId.success
+        ? { kind: 'invalidate', agentId: agentId.data, position: seq }
+        : {
+            kind: 'malformed',
+            detail: `event ${seq}: agent_id ${JSON.stringify(text.slice(0, 64))} is not a UUID`,
+            position: seq,
+          };
+    }
+    case 'approvalResolved':
+      // Handed to onApproval once applied (see #approvals), never to a sink.
+      return { kind: 'skip', position: seq };
+    default:
+      return {
+        kind: 'malformed',
+        detail: `event ${seq} has no payload this client knows (a newer gateway?)`,
+        position: seq,
+      };
+  }
+}
+
 function seqOf(event: InvalidationEvent): number | undefined {
   const seq = event.seq;
   return seq >= 1n && seq <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seq) : undefined;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
