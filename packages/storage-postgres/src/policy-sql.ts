@@ -1,5 +1,15 @@
 import { qualified } from './schema-name.js';
 
+/**
+ * `$1` org id → sets `app.tenant_id` for the rest of the open transaction: the
+ * one way every read and write scopes itself to a tenant. Named (prepared once
+ * per connection) for the single-round-trip read; a write runs its text.
+ */
+export const SET_TENANT = Object.freeze({
+  name: 'aa_set_tenant',
+  text: `SELECT set_config('app.tenant_id', $1, true)`,
+});
+
 /** The statements a `PgPolicyStore` runs against one schema, built once. */
 export interface PolicySql {
   /**
@@ -12,7 +22,7 @@ export interface PolicySql {
    * security.
    */
   readonly read: { readonly name: string; readonly text: string };
-  /** `$1` org id → sets `app.tenant_id` for the rest of the open transaction. */
+  /** {@link SET_TENANT}'s text. */
   readonly setTenant: string;
   /** Text hashed, with the agent id, into the per-agent advisory lock of a write. */
   readonly lockKey: string;
@@ -40,7 +50,7 @@ export function policySql(schema: string): PolicySql {
       text: `SELECT body FROM ${policies} WHERE org_id = $1 AND agent_id = $2
         ORDER BY policy_version DESC LIMIT 1`,
     }),
-    setTenant: `SELECT set_config('app.tenant_id', $1, true)`,
+    setTenant: SET_TENANT.text,
     lockKey: `aa/storage-postgres/put:${schema}`,
     agentVisible: `SELECT 1 FROM ${agents} WHERE id = $1`,
     // Computes max + 1 under the per-agent advisory lock taken just before (a

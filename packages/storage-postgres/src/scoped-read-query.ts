@@ -1,10 +1,5 @@
 import type { PoolClient } from 'pg';
-
-/** The statement that scopes the rest of the implicit transaction to a tenant. */
-const SET_TENANT = Object.freeze({
-  name: 'aa_set_tenant',
-  text: `SELECT set_config('app.tenant_id', $1, true)`,
-});
+import { SET_TENANT } from './policy-sql.js';
 
 /**
  * The part of `pg`'s connection this query writes protocol messages through,
