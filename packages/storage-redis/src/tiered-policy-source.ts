@@ -3,9 +3,10 @@ import {
   type LoadOptions,
   type OrgId,
   type PolicyDocument,
-  TenantAgentKey,
+  type TenantAgentKey,
   type TenantPolicySource,
   type TenantPolicyStore,
+  tenantPolicySource,
 } from '@aa/core';
 import type { L2Generation, RedisPolicyCache } from './redis-policy-cache.js';
 
@@ -62,7 +63,10 @@ export interface TieredSourceStats {
 export class TieredPolicySource implements TenantPolicySource {
   readonly #l2: RedisPolicyCache;
   readonly #origin: Pick<TenantPolicyStore, 'getPolicyForTenant'>;
-  readonly #orgs = new Set<OrgId>();
+  /** Decodes the key and records its tenant, as every store's tenant source does. */
+  readonly #tenants = tenantPolicySource({
+    getPolicyForTenant: (orgId, agentId, options) => this.#readThrough(orgId, agentId, options),
+  });
   readonly #stats: TieredSourceStats = {
     l2Hits: 0,
     l2Misses: 0,
@@ -81,17 +85,27 @@ export class TieredPolicySource implements TenantPolicySource {
 
   /** Every tenant a load was started for; see `TenantPolicySource.orgs`. */
   get orgs(): ReadonlySet<OrgId> {
-    return this.#orgs;
+    return this.#tenants.orgs;
   }
 
   /**
    * The document of `key`'s agent under `key`'s tenant, from the L2 or else the
    * origin. A forged key rejects with an `InvalidIdError` and reads nothing.
    */
-  async load(key: TenantAgentKey, options?: LoadOptions): Promise<PolicyDocument> {
-    const orgId = TenantAgentKey.orgId(key);
-    const agentId = TenantAgentKey.agentId(key);
-    this.#orgs.add(orgId);
+  load(key: TenantAgentKey, options?: LoadOptions): Promise<PolicyDocument> {
+    return this.#tenants.load(key, options);
+  }
+
+  /** A copy of the counters. */
+  stats(): TieredSourceStats {
+    return { ...this.#stats };
+  }
+
+  async #readThrough(
+    orgId: OrgId,
+    agentId: AgentId,
+    options: LoadOptions | undefined,
+  ): Promise<PolicyDocument> {
     let generation: L2Generation | undefined;
     try {
       const found = await this.#l2.read(orgId, agentId);
@@ -109,11 +123,6 @@ export class TieredPolicySource implements TenantPolicySource {
     const document = await this.#origin.getPolicyForTenant(orgId, agentId, options);
     if (generation !== undefined) await this.#fill(orgId, agentId, document, generation);
     return document;
-  }
-
-  /** A copy of the counters. */
-  stats(): TieredSourceStats {
-    return { ...this.#stats };
   }
 
   async #fill(
