@@ -71,13 +71,9 @@ export class Freshness<K, V> {
    */
   ttlOf(value: V, key: K): number {
     const ttl = this.#ttl;
-    let ttlMs = typeof ttl === 'number' ? ttl : ttl(value, key);
-    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) {
-      throw new TypeError(
-        `Expected \`ttlMs(value, key)\` to return a finite number >= 0, got ${describeValue(ttlMs)}`,
-      );
-    }
-    ttlMs = saturated(ttlMs);
+    // A number was checked and saturated once, with the options; only what a
+    // function answers needs it on every load.
+    let ttlMs = typeof ttl === 'number' ? ttl : checkedTtl(ttl(value, key));
     if (ttlMs > 0 && this.#ttlJitter > 0) ttlMs *= 1 + this.#ttlJitter * (2 * Math.random() - 1);
     return ttlMs;
   }
@@ -125,4 +121,14 @@ export class Freshness<K, V> {
   retryAfterFailure(now: number): number {
     return now + this.#failSafeRetryMs;
   }
+}
+
+/** What a `ttlMs` function answered, checked and saturated at `MAX_DURATION_MS`. */
+function checkedTtl(ttlMs: unknown): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) {
+    throw new TypeError(
+      `Expected \`ttlMs(value, key)\` to return a finite number >= 0, got ${describeValue(ttlMs)}`,
+    );
+  }
+  return saturated(ttlMs);
 }

@@ -141,12 +141,13 @@ export class L1Cache<K, V> implements Disposable {
    */
   get(key: K, options?: GetOptions): Promise<V> {
     if (options === undefined) {
-      const fresh = this.#entries.hit(key, this.#clock.now());
+      const now = this.#clock.now();
+      const fresh = this.#entries.hit(key, now);
       if (fresh !== undefined) {
         this.#stats.hits++;
         return fresh;
       }
-      return this.#miss(key, undefined);
+      return this.#miss(key, undefined, now);
     }
     return this.#getWith(key, options);
   }
@@ -230,18 +231,22 @@ export class L1Cache<K, V> implements Disposable {
     }
     if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
     if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
-    const fresh = this.#entries.hit(key, this.#clock.now());
+    const now = this.#clock.now();
+    const fresh = this.#entries.hit(key, now);
     if (fresh !== undefined) {
       this.#stats.hits++;
       return fresh;
     }
-    return this.#miss(key, signal);
+    return this.#miss(key, signal, now);
   }
 
-  /** `get` of a key with no fresh entry: a stale answer, or a load started or joined. */
-  #miss(key: K, signal: AbortSignal | undefined): Promise<V> {
+  /**
+   * `get` of a key with no fresh entry at `now` (the reading its hit check
+   * used): a stale answer, or a load started or joined.
+   */
+  #miss(key: K, signal: AbortSignal | undefined, now: number): Promise<V> {
     if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
-    const stale = this.#staleAnswer(key, this.#clock.now());
+    const stale = this.#staleAnswer(key, now);
     if (stale !== undefined) return stale;
     // A removal subscriber may have disposed the cache meanwhile.
     if (this.#disposed) return Promise.reject(new CacheDisposedError(this.#options.name));
