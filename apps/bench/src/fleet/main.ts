@@ -1,11 +1,10 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { arch, cpus, platform } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { AgentId } from '@aa/core';
 import { redisUrlFromEnv } from '@aa/invalidation-redis';
 import { migrate, pgUrlFromEnv } from '@aa/storage-postgres';
 import type { TieredSourceStats } from '@aa/storage-redis';
+import { ChildInstance, type ChildMessage } from '@aa/test-infra';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { CliArgsError } from '../lib/args.js';
@@ -16,8 +15,8 @@ import { type RuntimeRole, runtimeRole } from '../runtime-role.js';
 import { seedPolicies } from '../seed-policies.js';
 import { type FleetArgs, parseFleetArgs, USAGE } from './args.js';
 
-const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));
-const BENCH_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const INSTANCE = new URL('./instance.ts', import.meta.url);
+const BENCH_ROOT = new URL('../..', import.meta.url);
 const READY_TIMEOUT_MS = 30_000;
 const RUN_TIMEOUT_MS = 120_000;
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -111,30 +110,28 @@ async function coldStart(
 ): Promise<FleetRun> {
   const app = `aa-bench-fleet-${randomUUID().slice(0, 8)}`;
   const counter = await PolicyScanCounter.start(fleet.admin, fleet.schema);
-  const children = Array.from({ length: fleet.processes }, () =>
-    fork(INSTANCE, [], {
-      cwd: BENCH_ROOT,
-      execArgv: ['--conditions=@aa/source', '--import', 'tsx'],
-      env: {
-        ...process.env,
-        AA_FLEET_PG_URL: fleet.role.url,
-        AA_FLEET_SCHEMA: fleet.schema,
-        AA_FLEET_APP: app,
-        AA_FLEET_AGENTS: fleet.agents.join(','),
-        ...(redisUrl === undefined ? {} : { AA_FLEET_REDIS_URL: redisUrl }),
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
+  const children = Array.from(
+    { length: fleet.processes },
+    () =>
+      new ChildInstance({
+        script: INSTANCE,
+        cwd: BENCH_ROOT,
+        env: {
+          AA_FLEET_PG_URL: fleet.role.url,
+          AA_FLEET_SCHEMA: fleet.schema,
+          AA_FLEET_APP: app,
+          AA_FLEET_AGENTS: fleet.agents.join(','),
+          ...(redisUrl === undefined ? {} : { AA_FLEET_REDIS_URL: redisUrl }),
+        },
+      }),
   );
   try {
-    await Promise.all(children.map((child) => message(child, 'ready', READY_TIMEOUT_MS)));
-    const done = children.map((child) => message(child, 'done', RUN_TIMEOUT_MS));
+    await Promise.all(children.map((child) => child.next('ready', READY_TIMEOUT_MS)));
     for (const child of children) child.send({ type: 'go' });
-    const results = (await Promise.all(done)) as {
-      latencies: number[];
-      stats?: TieredSourceStats;
-    }[];
-    await Promise.all(children.map((child) => close(child)));
+    const results = (await Promise.all(
+      children.map((child) => child.next('done', RUN_TIMEOUT_MS)),
+    )) as (ChildMessage & { latencies: number[]; stats?: TieredSourceStats })[];
+    await Promise.all(children.map((child) => child.close(CLOSE_TIMEOUT_MS)));
     const scans = await counter.scansAfter(app);
     const latencies = results.flatMap((result) => result.latencies);
     return {
@@ -145,38 +142,8 @@ async function coldStart(
       l2: redisUrl === undefined ? undefined : sumStats(results.map((result) => result.stats)),
     };
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill();
+    for (const child of children) child.kill();
   }
-}
-
-function message(child: ChildProcess, type: string, timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`an instance sent no "${type}" in time`)),
-      timeoutMs,
-    );
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`an instance exited (${code}) before "${type}"`));
-    };
-    child.once('exit', onExit);
-    child.on('message', function onMessage(received: { type: string }) {
-      if (received.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(received);
-    });
-  });
-}
-
-/** Asks an instance to close; kills it if it has not exited within `CLOSE_TIMEOUT_MS`. */
-async function close(child: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.send({ type: 'close' });
-  const timer = setTimeout(() => child.kill(), CLOSE_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 function sumStats(all: readonly (TieredSourceStats | undefined)[]): TieredSourceStats {
