@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { arch, cpus, platform } from 'node:os';
 import { AgentId } from '@aa/core';
-import { redisUrlFromEnv } from '@aa/invalidation-redis';
 import { migrate, pgUrlFromEnv } from '@aa/storage-postgres';
 import type { TieredSourceStats } from '@aa/storage-redis';
-import { ChildInstance, type ChildMessage } from '@aa/test-infra';
+import { ChildInstance, type ChildMessage, redisUrlOf } from '@aa/test-infra';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { CliArgsError } from '../lib/args.js';
@@ -65,12 +64,10 @@ async function measure(args: FleetArgs): Promise<FleetRun[]> {
   const pgUrl = pgUrlFromEnv();
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
   const schema = `aa_bench_fleet_${suffix}`;
-  const { AA_FLEET_REDIS_DB } = process.env;
-  const redisUrl = new URL(redisUrlFromEnv());
-  redisUrl.pathname = `/${AA_FLEET_REDIS_DB || '14'}`;
+  const redisUrl = redisUrlOf(fleetRedisDb());
   const admin = new pg.Pool({ connectionString: pgUrl, max: 2, connectionTimeoutMillis: 5_000 });
   admin.on('error', () => {});
-  const redis = new Redis(redisUrl.toString(), { maxRetriesPerRequest: 1 });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   try {
     await migrate(admin, { schema });
@@ -81,8 +78,8 @@ async function measure(args: FleetArgs): Promise<FleetRun[]> {
     const fleet = { admin, schema, role, agents, processes: args.processes };
     return [
       await coldStart(fleet, 'without the L2', undefined),
-      await coldStart(fleet, 'with the L2, empty', redisUrl.toString()),
-      await coldStart(fleet, 'with the L2 the previous run filled', redisUrl.toString()),
+      await coldStart(fleet, 'with the L2, empty', redisUrl),
+      await coldStart(fleet, 'with the L2 the previous run filled', redisUrl),
     ];
   } finally {
     await admin
@@ -92,6 +89,21 @@ async function measure(args: FleetArgs): Promise<FleetRun[]> {
     redis.disconnect();
     await admin.end();
   }
+}
+
+/**
+ * The Redis database the bench uses and empties: `AA_FLEET_REDIS_DB`, else 14.
+ * @throws when `AA_FLEET_REDIS_DB` is not a database number.
+ */
+function fleetRedisDb(): number {
+  const { AA_FLEET_REDIS_DB } = process.env;
+  if (AA_FLEET_REDIS_DB === undefined || AA_FLEET_REDIS_DB === '') return 14;
+  if (!/^\d+$/.test(AA_FLEET_REDIS_DB)) {
+    throw new Error(
+      `AA_FLEET_REDIS_DB is not a database number: ${JSON.stringify(AA_FLEET_REDIS_DB)}`,
+    );
+  }
+  return Number(AA_FLEET_REDIS_DB);
 }
 
 interface Fleet {
