@@ -1,17 +1,12 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { MachineInfo } from './machine.js';
 import { medianMetric } from './results.js';
 
 /** The part of `bench:compare`'s JSON the charts read. */
 export interface CompareJson {
   readonly date: string;
-  readonly machine: {
-    readonly node: string;
-    readonly platform: string;
-    readonly cpuModel: string;
-    readonly cores: number;
-    readonly loadAverage: readonly number[];
-  };
+  readonly machine: MachineInfo;
   readonly peers: Readonly<Record<string, { readonly version?: string }>>;
   readonly workloads: readonly {
     readonly id: string;
