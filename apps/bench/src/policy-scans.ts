@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitUntil } from '@aa/test-infra';
+import { waitUntil } from '@aa/test-infra/polling';
 import type pg from 'pg';
 
 /** How many times the server scanned one table, as its statistics say. */
