@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '@aa/test-infra/polling';
 import type pg from 'pg';
 
 /** How many times the server scanned one table, as its statistics say. */
@@ -47,17 +48,15 @@ export class PolicyScanCounter {
    * The scans since the baseline, once every backend whose `application_name`
    * is `applicationName` has exited (end that pool first) and the counters have
    * stopped moving.
+   * @throws when those backends have not exited within 5 s.
    */
   async scansAfter(applicationName: string): Promise<TableScans> {
     const deadline = performance.now() + SETTLE_TIMEOUT_MS;
-    while ((await backendsOf(this.#admin, applicationName)) > 0) {
-      if (performance.now() > deadline) {
-        throw new Error(
-          `the backends of ${applicationName} did not exit within ${SETTLE_TIMEOUT_MS} ms`,
-        );
-      }
-      await sleep(POLL_MS);
-    }
+    await waitUntil(
+      async () => (await backendsOf(this.#admin, applicationName)) === 0,
+      `the backends of ${applicationName} to exit`,
+      SETTLE_TIMEOUT_MS,
+    );
     // An exiting backend flushes its counters before it leaves pg_stat_activity
     // (PostgreSQL 15+); read twice, apart, so older servers' delays show as motion.
     let scans = await readScans(this.#admin, this.#table);

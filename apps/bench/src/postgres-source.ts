@@ -62,11 +62,8 @@ export async function runPostgresBurst(
   try {
     await migrate(admin, { schema });
     try {
-      await seedPolicies(
-        admin,
-        schema,
-        Array.from({ length: settings.keys }, (_, index) => burstAgentId(index)),
-      );
+      const ids = Array.from({ length: settings.keys }, (_, index) => burstAgentId(index));
+      await seedPolicies(admin, schema, ids);
       const role = await runtimeRole(admin, url, schema);
       const counter = await PolicyScanCounter.start(admin, schema);
 
@@ -99,7 +96,6 @@ export async function runPostgresBurst(
 
       const scans = await counter.scansAfter(applicationName);
       const queries = scans.indexScans + scans.seqScans;
-      const ids = Array.from({ length: settings.keys }, (_, index) => burstAgentId(index));
       const scopedRead = await measureScopedRead(role.url, schema, ids);
       return {
         server: describeServer(url),

@@ -25,6 +25,12 @@ export interface ChildMessage {
   readonly port?: number;
 }
 
+/** How a child exited: its exit code, or the signal that ended it. */
+interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 /** Settings of a {@link ChildInstance}. */
 export interface ChildInstanceOptions {
   /** The TypeScript module to run, as a file URL (`new URL('./fixtures/x.ts', import.meta.url)`). */
@@ -55,10 +61,12 @@ export interface ChildInstanceOptions {
  */
 export class ChildInstance {
   readonly #child: ChildProcess;
-  readonly #exited: Promise<number | null>;
+  /** Resolves with how the child exited, once it has. */
+  readonly #exited: Promise<ChildExit>;
   readonly #queue: ChildMessage[] = [];
   readonly #waiters = new Set<() => void>();
-  #exit: { readonly code: number | null; readonly signal: NodeJS.Signals | null } | undefined;
+  /** How the child exited; `undefined` while it runs. */
+  #exit: ChildExit | undefined;
 
   /** Starts the child. */
   constructor(options: ChildInstanceOptions) {
@@ -72,7 +80,7 @@ export class ChildInstance {
       this.#child.once('exit', (code, signal) => {
         this.#exit = { code, signal };
         this.#wake();
-        resolve(code);
+        resolve(this.#exit);
       });
     });
     this.#child.on('message', (message: ChildMessage) => {
@@ -162,7 +170,7 @@ export class ChildInstance {
   async close(timeoutMs = 10_000): Promise<number | null> {
     if (this.#exit === undefined) this.send({ type: 'close' });
     try {
-      return await withDeadline(this.#exited, timeoutMs, 'the child to exit after close');
+      return (await withDeadline(this.#exited, timeoutMs, 'the child to exit after close')).code;
     } catch (error) {
       this.kill();
       throw error;
@@ -175,7 +183,7 @@ export class ChildInstance {
    *   none of the child's own code runs.
    */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill(signal);
+    if (this.#exit === undefined) this.#child.kill(signal);
   }
 
   /**
@@ -185,11 +193,7 @@ export class ChildInstance {
   exited(
     timeoutMs = 10_000,
   ): Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }> {
-    return withDeadline(
-      this.#exited.then(() => this.#exit ?? { code: null, signal: null }),
-      timeoutMs,
-      'the child to exit',
-    );
+    return withDeadline(this.#exited, timeoutMs, 'the child to exit');
   }
 
   #wake(): void {

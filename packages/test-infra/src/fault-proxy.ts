@@ -16,9 +16,10 @@ export interface FaultProxyOptions {
    * @default false
    */
   readonly silent?: boolean;
-  /** How long {@link FaultProxy.close} may take before it rejects. @default 2_000 */
-  readonly closeTimeoutMs?: number;
 }
+
+/** How long {@link FaultProxy.close} may take before it rejects. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 /** One direction of one connection: chunks in order, each held back until due. */
 class Lane {
@@ -113,7 +114,6 @@ interface Link {
 export class FaultProxy {
   readonly #server: Server;
   readonly #target: FaultProxyTarget;
-  readonly #closeTimeoutMs: number;
   readonly #links = new Set<Link>();
   #silent: boolean;
   #delayMs = 0;
@@ -122,7 +122,6 @@ export class FaultProxy {
     this.#server = server;
     this.#target = target;
     this.#silent = options.silent ?? false;
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
     server.on('connection', (client) => this.#accept(client));
   }
 
@@ -220,7 +219,7 @@ export class FaultProxy {
    * Stops listening (new connections are refused) and resets every open one.
    * Closing a closed proxy does nothing.
    * @throws Error when the listening socket has not closed within
-   *   `closeTimeoutMs` (a leak to hear about, rather than a hung teardown).
+   *   2 s (a leak to hear about, rather than a hung teardown).
    */
   async close(): Promise<void> {
     if (!this.#server.listening) return;
@@ -228,7 +227,7 @@ export class FaultProxy {
       this.#server.close((error) => (error === undefined ? resolve() : reject(error))),
     );
     this.cut();
-    await withDeadline(closed, this.#closeTimeoutMs, 'the FaultProxy to close');
+    await withDeadline(closed, CLOSE_TIMEOUT_MS, 'the FaultProxy to close');
   }
 
   #accept(client: Socket): void {

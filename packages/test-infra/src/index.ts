@@ -9,7 +9,6 @@ export {
   dropSchema,
   freshSchema,
   grantAppRole,
-  PG_ADDRESS,
   PG_URL,
   postgresAvailable,
 } from './postgres-test-bed.js';
@@ -17,7 +16,6 @@ export {
   freshRedisDatabase,
   REDIS_URL,
   RedisTestBed,
-  type RedisTestBedOptions,
   redisAvailable,
   redisUrlOf,
 } from './redis-test-bed.js';

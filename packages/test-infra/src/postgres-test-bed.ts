@@ -17,7 +17,7 @@ export const PG_URL = (() => {
 })();
 
 /** `host:port/database` of {@link PG_URL}, without credentials, for messages. */
-export const PG_ADDRESS = (() => {
+const PG_ADDRESS = (() => {
   try {
     const url = new URL(PG_URL);
     return `${url.host}${url.pathname}`;

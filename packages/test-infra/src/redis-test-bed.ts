@@ -68,11 +68,8 @@ export async function freshRedisDatabase(db: number): Promise<Redis> {
   return admin;
 }
 
-/** Settings of a {@link RedisTestBed}. */
-export interface RedisTestBedOptions {
-  /** How long {@link RedisTestBed.dispose} may take. @default 10_000 */
-  readonly disposeTimeoutMs?: number;
-}
+/** How long {@link RedisTestBed.dispose} may take. */
+const DISPOSE_TIMEOUT_MS = 10_000;
 
 /**
  * One test's private corner of the shared Redis server: a random key prefix,
@@ -92,11 +89,9 @@ export class RedisTestBed {
   /** An admin connection to {@link REDIS_URL}. */
   readonly admin: Redis;
   readonly #closers: (() => Promise<void>)[] = [];
-  readonly #disposeTimeoutMs: number;
 
   /** Opens the admin connection. */
-  constructor(options: RedisTestBedOptions = {}) {
-    this.#disposeTimeoutMs = options.disposeTimeoutMs ?? 10_000;
+  constructor() {
     this.admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     this.admin.on('error', () => {});
   }
@@ -128,10 +123,10 @@ export class RedisTestBed {
   /**
    * Closes everything registered with {@link defer}, deletes the test's keys
    * and quits the admin connection.
-   * @throws when that takes longer than `disposeTimeoutMs`.
+   * @throws when that takes longer than 10 s.
    */
   async dispose(): Promise<void> {
-    await withDeadline(this.#dispose(), this.#disposeTimeoutMs, 'the Redis test bed to dispose');
+    await withDeadline(this.#dispose(), DISPOSE_TIMEOUT_MS, 'the Redis test bed to dispose');
   }
 
   async #dispose(): Promise<void> {

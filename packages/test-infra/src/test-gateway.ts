@@ -24,17 +24,17 @@ export interface TestGatewayOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** How many events each slot's replay ring keeps. @default 1_024 */
   readonly ringSize?: number;
-  /** How many live events a paused (lagging) channel queues before it drops the oldest. @default 1_024 */
-  readonly lagCapacity?: number;
 }
 
 /** One event's payload, as {@link TestGateway.publish} takes it (`{ case: undefined }`: none). */
 export type TestGatewayPayload = InvalidationEvent['payload'];
-type Payload = TestGatewayPayload;
+
+/** How many live events a paused (lagging) channel queues before it drops the oldest. */
+const LAG_CAPACITY = 1_024;
 
 interface Live {
   readonly call: grpc.ServerDuplexStream<SubscribeRequest, InvalidationEvent>;
-  /** While paused, live events queue here (a slow consumer); past lagCapacity they drop. */
+  /** While paused, live events queue here (a slow consumer); past LAG_CAPACITY they drop. */
   paused: boolean;
   readonly queue: InvalidationEvent[];
 }
@@ -57,7 +57,7 @@ const encodeEvent = (event: InvalidationEvent | Uint8Array): Buffer =>
  * assembly_id), kept across reconnects and numbered from 1; a replay ring of
  * the last `ringSize` events, replayed after `last_seq_seen` on subscribe
  * (with the headers, before anything live) and trimmed by acks; a live channel
- * that drops events once `lagCapacity` are queued (the subscriber is
+ * that drops events once 1,024 are queued (the subscriber is
  * "lagged"); token authentication (`x-aa-credential-token` or
  * `authorization: Bearer`). All of it in memory: a new instance on the same
  * port is a restarted gateway. The gateway tests and `pnpm bench:propagation`
@@ -75,7 +75,6 @@ export class TestGateway {
   readonly #slots = new Map<string, Slot>();
   readonly #options: TestGatewayOptions;
   readonly #ringSize: number;
-  readonly #lagCapacity: number;
   readonly #rawNext: Uint8Array[] = [];
   #port = 0;
   /** Every request received, for assertions: initial subscriptions and acks. */
@@ -90,7 +89,6 @@ export class TestGateway {
   private constructor(options: TestGatewayOptions) {
     this.#options = options;
     this.#ringSize = options.ringSize ?? 1_024;
-    this.#lagCapacity = options.lagCapacity ?? 1_024;
   }
 
   /** Starts a gateway on `options.port` (0: any free one). */
@@ -122,11 +120,6 @@ export class TestGateway {
     return this.#slots.get(slotKey(tenant, assemblyId))?.acked ?? 0;
   }
 
-  /** The seq of `assemblyId`'s last event. */
-  lastSeq(assemblyId: string, tenant: string | null = null): number {
-    return (this.#slots.get(slotKey(tenant, assemblyId))?.nextSeq ?? 1) - 1;
-  }
-
   /** Publishes a policy invalidation (`''`: every agent) to `tenant`'s slots, or every slot. */
   invalidate(agentId: string, tenant?: string | null): void {
     this.publish(
@@ -136,7 +129,7 @@ export class TestGateway {
   }
 
   /** Publishes one event to every slot of `tenant` (`undefined`: a global event, every slot). */
-  publish(payload: Payload, tenant?: string | null): void {
+  publish(payload: TestGatewayPayload, tenant?: string | null): void {
     for (const slot of this.#slots.values()) {
       if (tenant !== undefined && slot.tenant !== tenant) continue;
       const event = create(InvalidationEventSchema, { seq: BigInt(slot.nextSeq++), payload });
@@ -151,7 +144,7 @@ export class TestGateway {
     this.#rawNext.push(bytes);
   }
 
-  /** Holds `assemblyId`'s live events back (a consumer that fell behind); past lagCapacity they drop. */
+  /** Holds `assemblyId`'s live events back (a consumer that fell behind); past 1,024 queued they drop. */
   pause(assemblyId: string, tenant: string | null = null): void {
     for (const live of this.#slots.get(slotKey(tenant, assemblyId))?.live ?? []) live.paused = true;
   }
@@ -161,15 +154,6 @@ export class TestGateway {
     for (const live of this.#slots.get(slotKey(tenant, assemblyId))?.live ?? []) {
       live.paused = false;
       for (const event of live.queue.splice(0)) live.call.write(event);
-    }
-  }
-
-  /** Ends every stream with UNAVAILABLE, as a gateway shutting down does. */
-  dropStreams(): void {
-    for (const slot of this.#slots.values()) {
-      for (const live of slot.live) {
-        live.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'going away' });
-      }
     }
   }
 
@@ -185,7 +169,7 @@ export class TestGateway {
     }
     // A lagged broadcast channel: the oldest queued events are lost.
     live.queue.push(event);
-    if (live.queue.length > this.#lagCapacity) live.queue.shift();
+    if (live.queue.length > LAG_CAPACITY) live.queue.shift();
   }
 
   #listen(): Promise<void> {

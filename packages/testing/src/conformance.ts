@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import {
-  AgentId,
+  type AgentId,
   isInvalidIdError,
   isStorageError,
-  OrgId,
+  type OrgId,
   type PolicyDocument,
   type PolicyStore,
   SYSTEM_ORG_ID,
@@ -11,6 +10,7 @@ import {
   type TenantPolicyStore,
 } from '@aa/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freshAgentId, freshOrgId } from './fresh-ids.js';
 import { samplePolicy } from './sample-policy.js';
 
 export {
@@ -256,14 +256,6 @@ function fixtureEachTest<F extends { teardown?(): Promise<void> | void }>(
     if (current === undefined) throw new Error('the conformance fixture was not set up');
     return current;
   };
-}
-
-function freshOrgId(): OrgId {
-  return OrgId.parse(randomUUID());
-}
-
-function freshAgentId(): AgentId {
-  return AgentId.parse(randomUUID());
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {

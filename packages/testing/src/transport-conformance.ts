@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { AgentId, type InvalidationSink, type Scheduler } from '@aa/core';
+import type { AgentId, InvalidationSink, Scheduler } from '@aa/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freshAgentId } from './fresh-ids.js';
 import { ManualScheduler } from './manual-scheduler.js';
 import { RecordingSink } from './recording-sink.js';
 
@@ -153,9 +153,15 @@ export function describeInvalidationTransportConformance(
       open.bus = undefined;
     });
 
-    async function setUp(options: Partial<ConformanceSubscriberOptions> = {}) {
+    /** A fresh bus from the harness, closed after the test. */
+    async function openBus(): Promise<ConformanceBus> {
       const bus = await harness.bus();
       open.bus = bus;
+      return bus;
+    }
+
+    async function setUp(options: Partial<ConformanceSubscriberOptions> = {}) {
+      const bus = await openBus();
       const scheduler = new ManualScheduler();
       const sink = new RecordingSink();
       const errors: CodedError[] = [];
@@ -315,8 +321,7 @@ export function describeInvalidationTransportConformance(
     });
 
     it('rejects unknown options and heartbeatIntervalMs: 0 with a TypeError', async () => {
-      const bus = await harness.bus();
-      open.bus = bus;
+      const bus = await openBus();
       const sink = new RecordingSink();
       const bogus = { sink, bogus: true } as ConformanceSubscriberOptions;
       expect(() => bus.subscribe(bogus)).toThrow(/unknown option `bogus`/);
@@ -348,8 +353,7 @@ export function describeInvalidationTransportConformance(
     });
 
     it('gives up on a connection attempt to a silent peer within connectTimeoutMs', async () => {
-      const bus = await harness.bus();
-      open.bus = bus;
+      const bus = await openBus();
       bus.silence();
       const scheduler = new ManualScheduler();
       const errors: CodedError[] = [];
@@ -399,8 +403,7 @@ export function describeInvalidationTransportConformance(
 
     it('rejects start() with Closed when closed while connecting, and leaves no handle', async () => {
       const baseline = activeHandles();
-      const bus = await harness.bus();
-      open.bus = bus;
+      const bus = await openBus();
       bus.silence();
       const subscriber = bus.subscribe({ sink: new RecordingSink(), onError: () => {} });
       const started = subscriber.start();
@@ -417,23 +420,28 @@ export function describeInvalidationTransportConformance(
   });
 }
 
-function freshAgentId(): AgentId {
-  return AgentId.parse(randomUUID());
-}
-
 /** Lets pending I/O callbacks and promise chains run (real time, no assertion on it). */
 function settleIo(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-/** Polls `condition` in real time, for I/O to happen; fails after {@link SETTLE_MS}. */
-async function eventually(condition: () => boolean, what: string | (() => string)): Promise<void> {
+/**
+ * Polls `condition` in real time, for I/O to happen, every `intervalMs`,
+ * calling `between` after each pause; fails after {@link SETTLE_MS}.
+ */
+async function eventually(
+  condition: () => boolean,
+  what: string | (() => string),
+  intervalMs = 10,
+  between: () => void = () => {},
+): Promise<void> {
   const deadline = performance.now() + SETTLE_MS;
   while (!condition()) {
     if (performance.now() > deadline) {
       throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    between();
   }
 }
 
@@ -442,18 +450,15 @@ async function eventually(condition: () => boolean, what: string | (() => string
  * while the subscriber is backing off, and only then: its reads and connection
  * attempts run on the server's clock, which a manual one must not outrun.
  */
-async function advanceUntil(
+function advanceUntil(
   scheduler: ManualScheduler,
   subscriber: ConformanceSubscriber,
   condition: () => boolean,
   what: string,
 ): Promise<void> {
-  const deadline = performance.now() + SETTLE_MS;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+  return eventually(condition, what, 5, () => {
     if (subscriber.state === 'backoff') scheduler.advance(100);
-  }
+  });
 }
 
 /** The process's active resources that a transport could leave behind. */

@@ -1,17 +1,13 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { MachineInfo } from './machine.js';
 import { medianMetric } from './results.js';
+import type { Metrics } from './workloads/case-params.js';
 
 /** The part of `bench:compare`'s JSON the charts read. */
 export interface CompareJson {
   readonly date: string;
-  readonly machine: {
-    readonly node: string;
-    readonly platform: string;
-    readonly cpuModel: string;
-    readonly cores: number;
-    readonly loadAverage: readonly number[];
-  };
+  readonly machine: MachineInfo;
   readonly peers: Readonly<Record<string, { readonly version?: string }>>;
   readonly workloads: readonly {
     readonly id: string;
@@ -25,7 +21,7 @@ export interface CompareJson {
       }[];
       readonly references?: readonly {
         readonly label: string;
-        readonly metrics: Record<string, number>;
+        readonly metrics: Readonly<Record<string, number | null>>;
       }[];
     }[];
   }[];
@@ -70,7 +66,7 @@ export async function renderCharts(results: CompareJson): Promise<Chart[]> {
     return chosen.peers.map((peer) => ({
       peer: label(peer.peer),
       series,
-      value: medianMetric(peer as Parameters<typeof medianMetric>[0], metric),
+      value: medianMetric({ reps: peer.reps.map(fromJson) }, metric),
     }));
   };
   const hit = medians('hit', 'nsPerOp', 'warm hit');
@@ -113,7 +109,7 @@ export async function renderCharts(results: CompareJson): Promise<Chart[]> {
   ] as const) {
     for (const reference of caseOf(id)?.[0]?.references ?? []) {
       const { hotHitRatio } = reference.metrics;
-      if (hotHitRatio !== undefined)
+      if (typeof hotHitRatio === 'number')
         ratios.push({ peer: reference.label, series, value: hotHitRatio });
     }
   }
@@ -130,6 +126,19 @@ export async function renderCharts(results: CompareJson): Promise<Chart[]> {
     });
   }
   return rendered;
+}
+
+/**
+ * A repetition's figures as `bench:compare` measured them: the JSON writes a
+ * figure that could not be measured (`NaN`) as `null`, and a failed
+ * repetition as `null`; read back, they are `NaN` and `undefined` again, which
+ * {@link medianMetric} skips (a `null` would count as 0).
+ */
+function fromJson(rep: Readonly<Record<string, number | null>> | null): Metrics | undefined {
+  if (rep === null) return undefined;
+  return Object.fromEntries(
+    Object.entries(rep).map(([name, value]) => [name, value ?? Number.NaN]),
+  );
 }
 
 function barSpec(

@@ -20,7 +20,7 @@ export interface CaseResult {
 }
 
 /** The median over the repetitions of `metric`; `NaN` when none has it. */
-export function medianMetric(result: PeerResult, metric: string): number {
+export function medianMetric(result: Pick<PeerResult, 'reps'>, metric: string): number {
   const values: number[] = [];
   for (const rep of result.reps) {
     const value = rep?.[metric];

@@ -1,11 +1,10 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { arch, cpus, platform } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { AgentId } from '@aa/core';
-import { redisUrlFromEnv } from '@aa/invalidation-redis';
 import { migrate, pgUrlFromEnv } from '@aa/storage-postgres';
 import type { TieredSourceStats } from '@aa/storage-redis';
+import { ChildInstance, type ChildMessage } from '@aa/test-infra/child-instance';
+import { redisUrlOf } from '@aa/test-infra/redis-test-bed';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { CliArgsError } from '../lib/args.js';
@@ -16,8 +15,8 @@ import { type RuntimeRole, runtimeRole } from '../runtime-role.js';
 import { seedPolicies } from '../seed-policies.js';
 import { type FleetArgs, parseFleetArgs, USAGE } from './args.js';
 
-const INSTANCE = fileURLToPath(new URL('./instance.ts', import.meta.url));
-const BENCH_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const INSTANCE = new URL('./instance.ts', import.meta.url);
+const BENCH_ROOT = new URL('../..', import.meta.url);
 const READY_TIMEOUT_MS = 30_000;
 const RUN_TIMEOUT_MS = 120_000;
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -66,12 +65,10 @@ async function measure(args: FleetArgs): Promise<FleetRun[]> {
   const pgUrl = pgUrlFromEnv();
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
   const schema = `aa_bench_fleet_${suffix}`;
-  const { AA_FLEET_REDIS_DB } = process.env;
-  const redisUrl = new URL(redisUrlFromEnv());
-  redisUrl.pathname = `/${AA_FLEET_REDIS_DB || '14'}`;
+  const redisUrl = redisUrlOf(fleetRedisDb());
   const admin = new pg.Pool({ connectionString: pgUrl, max: 2, connectionTimeoutMillis: 5_000 });
   admin.on('error', () => {});
-  const redis = new Redis(redisUrl.toString(), { maxRetriesPerRequest: 1 });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   try {
     await migrate(admin, { schema });
@@ -82,8 +79,8 @@ async function measure(args: FleetArgs): Promise<FleetRun[]> {
     const fleet = { admin, schema, role, agents, processes: args.processes };
     return [
       await coldStart(fleet, 'without the L2', undefined),
-      await coldStart(fleet, 'with the L2, empty', redisUrl.toString()),
-      await coldStart(fleet, 'with the L2 the previous run filled', redisUrl.toString()),
+      await coldStart(fleet, 'with the L2, empty', redisUrl),
+      await coldStart(fleet, 'with the L2 the previous run filled', redisUrl),
     ];
   } finally {
     await admin
@@ -93,6 +90,21 @@ async function measure(args: FleetArgs): Promise<FleetRun[]> {
     redis.disconnect();
     await admin.end();
   }
+}
+
+/**
+ * The Redis database the bench uses and empties: `AA_FLEET_REDIS_DB`, else 14.
+ * @throws when `AA_FLEET_REDIS_DB` is not a database number.
+ */
+function fleetRedisDb(): number {
+  const { AA_FLEET_REDIS_DB } = process.env;
+  if (AA_FLEET_REDIS_DB === undefined || AA_FLEET_REDIS_DB === '') return 14;
+  if (!/^\d+$/.test(AA_FLEET_REDIS_DB)) {
+    throw new Error(
+      `AA_FLEET_REDIS_DB is not a database number: ${JSON.stringify(AA_FLEET_REDIS_DB)}`,
+    );
+  }
+  return Number(AA_FLEET_REDIS_DB);
 }
 
 interface Fleet {
@@ -111,30 +123,28 @@ async function coldStart(
 ): Promise<FleetRun> {
   const app = `aa-bench-fleet-${randomUUID().slice(0, 8)}`;
   const counter = await PolicyScanCounter.start(fleet.admin, fleet.schema);
-  const children = Array.from({ length: fleet.processes }, () =>
-    fork(INSTANCE, [], {
-      cwd: BENCH_ROOT,
-      execArgv: ['--conditions=@aa/source', '--import', 'tsx'],
-      env: {
-        ...process.env,
-        AA_FLEET_PG_URL: fleet.role.url,
-        AA_FLEET_SCHEMA: fleet.schema,
-        AA_FLEET_APP: app,
-        AA_FLEET_AGENTS: fleet.agents.join(','),
-        ...(redisUrl === undefined ? {} : { AA_FLEET_REDIS_URL: redisUrl }),
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
+  const children = Array.from(
+    { length: fleet.processes },
+    () =>
+      new ChildInstance({
+        script: INSTANCE,
+        cwd: BENCH_ROOT,
+        env: {
+          AA_FLEET_PG_URL: fleet.role.url,
+          AA_FLEET_SCHEMA: fleet.schema,
+          AA_FLEET_APP: app,
+          AA_FLEET_AGENTS: fleet.agents.join(','),
+          ...(redisUrl === undefined ? {} : { AA_FLEET_REDIS_URL: redisUrl }),
+        },
+      }),
   );
   try {
-    await Promise.all(children.map((child) => message(child, 'ready', READY_TIMEOUT_MS)));
-    const done = children.map((child) => message(child, 'done', RUN_TIMEOUT_MS));
+    await Promise.all(children.map((child) => child.next('ready', READY_TIMEOUT_MS)));
     for (const child of children) child.send({ type: 'go' });
-    const results = (await Promise.all(done)) as {
-      latencies: number[];
-      stats?: TieredSourceStats;
-    }[];
-    await Promise.all(children.map((child) => close(child)));
+    const results = (await Promise.all(
+      children.map((child) => child.next('done', RUN_TIMEOUT_MS)),
+    )) as (ChildMessage & { latencies: number[]; stats?: TieredSourceStats })[];
+    await Promise.all(children.map((child) => child.close(CLOSE_TIMEOUT_MS)));
     const scans = await counter.scansAfter(app);
     const latencies = results.flatMap((result) => result.latencies);
     return {
@@ -145,38 +155,8 @@ async function coldStart(
       l2: redisUrl === undefined ? undefined : sumStats(results.map((result) => result.stats)),
     };
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill();
+    for (const child of children) child.kill();
   }
-}
-
-function message(child: ChildProcess, type: string, timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`an instance sent no "${type}" in time`)),
-      timeoutMs,
-    );
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`an instance exited (${code}) before "${type}"`));
-    };
-    child.once('exit', onExit);
-    child.on('message', function onMessage(received: { type: string }) {
-      if (received.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(received);
-    });
-  });
-}
-
-/** Asks an instance to close; kills it if it has not exited within `CLOSE_TIMEOUT_MS`. */
-async function close(child: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.send({ type: 'close' });
-  const timer = setTimeout(() => child.kill(), CLOSE_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 function sumStats(all: readonly (TieredSourceStats | undefined)[]): TieredSourceStats {
