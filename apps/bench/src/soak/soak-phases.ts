@@ -1,6 +1,6 @@
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { CACHE_ERROR_CODES, isCacheError } from '@aa/cache';
-import { settledWithin, waitUntil } from '@aa/test-infra';
+import { settledWithin, waitUntil } from '@aa/test-infra/polling';
 import type { SeededRandom } from '../lib/prng.js';
 import type { EventCounter } from './event-counter.js';
 import type { FaultySource } from './faulty-source.js';
