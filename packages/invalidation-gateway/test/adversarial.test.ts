@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentId, InvalidationSink } from '@aa/core';
 import { TestGateway, waitUntil } from '@aa/test-infra';
 import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Decision, InvalidationEventSchema } from '../src/generated/invalidation_pb.js';
 import {
   GATEWAY_ERROR_CODES,
@@ -10,18 +10,10 @@ import {
   GatewayError,
   GatewayInvalidationSubscriber,
 } from '../src/index.js';
-import { cachedAgent, errorLog } from './support/harness.js';
+import { cachedAgent, cleanupAfterEach, errorLog, FAST_RETRY } from './support/harness.js';
 import { event, frame, type RawCall, RawGateway } from './support/raw-gateway.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const track = <T extends { close?(): Promise<void>; stop?(): Promise<void> }>(thing: T): T => {
-  cleanups.push(() => (thing.close ?? thing.stop)?.call(thing));
-  return thing;
-};
-const fastRetry = { reconnectDelayMs: 10, maxReconnectDelayMs: 20 } as const;
+const { track } = cleanupAfterEach();
 /** Fault to fresh on the real clock, with slack for a loaded machine. */
 const BOUND_MS = 3_000;
 
@@ -38,7 +30,7 @@ function subscribe(
       assemblyId: 'asm-1',
       sink,
       onError,
-      ...fastRetry,
+      ...FAST_RETRY,
       ...options,
     }),
   );

@@ -1,20 +1,12 @@
 import { FaultProxy, TestGateway, waitUntil } from '@aa/test-infra';
 import { ManualScheduler } from '@aa/testing';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidationEventSchema } from '../src/generated/invalidation_pb.js';
 import { GATEWAY_ERROR_CODES, GatewayError, GatewayInvalidationSubscriber } from '../src/index.js';
-import { cachedAgent, errorLog } from './support/harness.js';
+import { cachedAgent, cleanupAfterEach, errorLog, FAST_RETRY } from './support/harness.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const track = <T extends { close?(): Promise<void>; stop?(): Promise<void> }>(thing: T): T => {
-  cleanups.push(() => (thing.close ?? thing.stop)?.call(thing));
-  return thing;
-};
-const fastRetry = { reconnectDelayMs: 10, maxReconnectDelayMs: 20 } as const;
+const { track } = cleanupAfterEach();
 /** Fault to fresh, on the real clock: a reconnect (≤ 20 ms backoff), its resume grace (250 ms), and slack for a loaded machine. */
 const REAL_BOUND_MS = 3_000;
 
@@ -31,7 +23,7 @@ async function setUp(options: { proxy?: boolean; scheduler?: ManualScheduler } =
       assemblyId: 'asm-1',
       sink: agent.cache,
       onError,
-      ...fastRetry,
+      ...FAST_RETRY,
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
     }),
   );
@@ -144,7 +136,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
         heartbeatIntervalMs: 3_600_000,
         connectTimeoutMs: 5_000,
         onError: () => {},
-        ...fastRetry,
+        ...FAST_RETRY,
       }),
     );
     await subscriber.start();
@@ -181,7 +173,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
         heartbeatIntervalMs: 200,
         connectTimeoutMs: 300,
         onError: () => {},
-        ...fastRetry,
+        ...FAST_RETRY,
       }),
     );
     await subscriber.start();
@@ -214,7 +206,7 @@ describe('GatewayInvalidationSubscriber under faults', () => {
         sink: agent.cache,
         onError,
         scheduler,
-        ...fastRetry,
+        ...FAST_RETRY,
       }),
     );
     await waitUntil(() => onError.errors.length === 1, '1 error(s)');

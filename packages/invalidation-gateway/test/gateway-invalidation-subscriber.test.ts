@@ -7,26 +7,19 @@ import { L1Cache } from '@aa/cache';
 import { AgentId, OrgId, tenantInvalidationSink } from '@aa/core';
 import { TestGateway, waitUntil } from '@aa/test-infra';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Decision } from '../src/generated/invalidation_pb.js';
 import { type GatewayApproval, GatewayInvalidationSubscriber } from '../src/index.js';
-import { cachedAgent, errorLog } from './support/harness.js';
+import { cachedAgent, cleanupAfterEach, errorLog } from './support/harness.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { track, defer } = cleanupAfterEach();
 
 async function gatewayWith(options: Parameters<typeof TestGateway.start>[0] = {}) {
-  const gateway = await TestGateway.start(options);
-  cleanups.push(() => gateway.stop());
-  return gateway;
+  return track(await TestGateway.start(options));
 }
 
 function subscribe(options: ConstructorParameters<typeof GatewayInvalidationSubscriber>[0]) {
-  const subscriber = new GatewayInvalidationSubscriber(options);
-  cleanups.push(() => subscriber.close());
-  return subscriber;
+  return track(new GatewayInvalidationSubscriber(options));
 }
 
 describe('GatewayInvalidationSubscriber', () => {
@@ -188,7 +181,7 @@ describe('GatewayInvalidationSubscriber', () => {
 
   it('speaks TLS to a gateway with a self-signed certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aa-gateway-tls-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
     execFileSync(
       'openssl',
       [

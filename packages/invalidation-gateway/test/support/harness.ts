@@ -3,7 +3,7 @@ import { L1Cache } from '@aa/cache';
 import { AgentId, type PolicyDocument } from '@aa/core';
 import type { InvalidationError } from '@aa/invalidation';
 import { MemoryPolicyStore, samplePolicy } from '@aa/testing';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 
 /**
  * A cache in front of a counting store, with one cached agent: the
@@ -46,4 +46,34 @@ export function errorLog(): ((error: InvalidationError) => void) & {
 } {
   const errors: InvalidationError[] = [];
   return Object.assign((error: InvalidationError) => void errors.push(error), { errors });
+}
+
+/** Backoff short enough for a test on the real clock to see a reconnect at once. */
+export const FAST_RETRY = { reconnectDelayMs: 10, maxReconnectDelayMs: 20 } as const;
+
+/** Something a test starts and must let go of: a subscriber, a gateway, a proxy. */
+type Closable = { close?(): Promise<void> | void; stop?(): Promise<void> | void };
+
+/**
+ * Registers, in the calling test file, an `afterEach` that undoes what the test
+ * set up, last first: `track(thing)` closes (or stops) `thing`, `defer(undo)`
+ * runs `undo`.
+ */
+export function cleanupAfterEach(): {
+  track<T extends Closable>(thing: T): T;
+  defer(undo: () => Promise<void> | void): void;
+} {
+  const undos: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const undo of undos.splice(0).reverse()) await undo();
+  });
+  return {
+    track(thing) {
+      undos.push(() => (thing.close ?? thing.stop)?.call(thing));
+      return thing;
+    },
+    defer(undo) {
+      undos.push(undo);
+    },
+  };
 }
